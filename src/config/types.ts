@@ -1,0 +1,89 @@
+/** Typed configuration: every engine named by one URL, parsed and checked once (see parse.ts). */
+
+export type FsyncPolicy = { mode: 'always' } | { mode: 'interval'; intervalMs: number } | { mode: 'never' };
+
+export type LogConfig =
+  | {
+      kind: 'local';
+      /** Absolute directory of the embedded log. */
+      dir: string;
+      fsync: FsyncPolicy;
+      /** A segment rolls over past this size. */
+      segmentBytes: number;
+      /** Default retention of new topics; undefined keeps forever. */
+      retentionMs: number | undefined;
+      retentionBytes: number | undefined;
+      /** Partitions of topics farebox creates. */
+      partitions: number;
+    }
+  | {
+      kind: 'kafka';
+      brokers: string[];
+      clientId: string;
+      partitions: number;
+      replicationFactor: number;
+      retentionMs: number | undefined;
+      retentionBytes: number | undefined;
+    };
+
+export type ObjectsConfig =
+  | { kind: 'file'; dir: string }
+  | {
+      kind: 's3';
+      bucket: string;
+      endpoint: string | undefined;
+      region: string;
+      forcePathStyle: boolean;
+      prefix: string;
+    };
+
+export type WarehouseConfig =
+  | { kind: 'chdb'; path: string; database: string }
+  | { kind: 'http'; url: string; username: string; password: string; database: string };
+
+export type RegistryConfig = { kind: 'embedded'; dir: string } | { kind: 'http'; url: string };
+
+export type OpsDbConfig = { kind: 'pglite'; dir: string } | { kind: 'postgres'; url: string };
+
+export interface IngestConfig {
+  host: string;
+  port: number;
+  /** Bearer tokens accepted by the HTTP gateway. */
+  tokens: string[];
+  /** Largest request body the gateway accepts. */
+  maxBodyBytes: number;
+  /** Messages larger than this go to the object store whole (claim check). */
+  claimCheckBytes: number;
+}
+
+export interface SinkConfig {
+  group: string;
+  batchRows: number;
+  batchMs: number;
+}
+
+export interface SimulatorConfig {
+  vehicles: number;
+  seed: number;
+  /** Share of deliberately bad events, 0–1. */
+  badShare: number;
+  /** Real-time speed-up of the simulated clock (1 = real time). */
+  speed: number;
+  /** Trip events per second to aim for; 0 lets demand follow the time-of-day curve. */
+  rate: number;
+}
+
+export interface Config {
+  /** Root of all embedded engine state (./.farebox by default). */
+  home: string;
+  log: LogConfig;
+  objects: ObjectsConfig;
+  warehouse: WarehouseConfig;
+  registry: RegistryConfig;
+  opsDb: OpsDbConfig;
+  ingest: IngestConfig;
+  sink: SinkConfig;
+  simulator: SimulatorConfig;
+  /** Where the TLC zone table lives. */
+  zonesFile: string;
+}
