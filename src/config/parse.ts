@@ -86,7 +86,7 @@ function collect(sources: ConfigSources): Map<SettingKey, Raw> {
       out.set(s.key, {
         value: Array.isArray(fileValue)
           ? fileValue.join(',')
-          : String(fileValue as string | number | boolean),
+          : String(fileValue),
         source: `'${s.key}' in ${file}`,
         baseDir: path.dirname(file),
       });
