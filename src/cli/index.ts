@@ -1,4 +1,114 @@
+/** The `farebox` command. */
+import { Command, CommanderError, Option } from 'commander';
+import { parseConfig, settings, type Config, type SettingKey } from '../config/index.ts';
+import { isFareboxError } from '../errors/index.ts';
+import { importCommand } from './import.ts';
+import { queryCommand, type QueryFormat } from './query.ts';
+import { statusCommand } from './status.ts';
+import { up } from './up.ts';
+
+const examples = `
+Examples:
+  npm start                                   run everything on embedded engines, with the fleet simulator
+  npx farebox up --vehicles 50 --port 9000    fewer taxis, another port
+  npx farebox import ../shared/data/yellow_tripdata_sample.csv
+  npx farebox status                          produced, loaded, dead-lettered and lag per event type
+  npx farebox query "SELECT taxi_kind, count() FROM trips GROUP BY taxi_kind"
+  FAREBOX_WAREHOUSE=http://default:@127.0.0.1:8123/farebox npx farebox status
+
+Every setting can come from a flag, an environment variable or farebox.yaml: see \`farebox config --help\`.`;
+
+function configFrom(cmd: Command): Config {
+  const opts = cmd.optsWithGlobals<Record<string, string | undefined>>();
+  const flags: Partial<Record<SettingKey, string>> = {};
+  for (const s of settings) {
+    const v = opts[s.key];
+    if (typeof v === 'string') flags[s.key] = v;
+  }
+  return parseConfig({ flags, file: opts.config });
+}
+
+export function buildProgram(): Command {
+  const program = new Command('farebox')
+    .description('Streaming data platform for a taxi fleet: events in, contracts checked, ClickHouse out.')
+    .option('--config <file>', 'YAML or JSON config file (default: ./farebox.yaml if present)')
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', examples);
+  for (const s of settings)
+    program.addOption(new Option(`${s.flag} <value>`, `${s.help} [env ${s.env}]`).hideHelp());
+
+  program
+    .command('up')
+    .description(
+      'run the whole platform in one process: simulator, gateway, log, pre-load, sink, status page',
+    )
+    .option('--no-simulate', 'do not start the fleet simulator')
+    .option('--duration <seconds>', 'stop by itself after this many seconds')
+    .action(async (opts: { simulate: boolean; duration?: string }, cmd: Command) => {
+      await up(configFrom(cmd), {
+        simulate: opts.simulate,
+        ...(opts.duration === undefined ? {} : { durationMs: Number(opts.duration) * 1000 }),
+      });
+    });
+
+  program
+    .command('import')
+    .description('import NYC TLC trip files (CSV or Parquet, yellow or green) as trip_completed events')
+    .argument('<files...>', 'TLC files, e.g. yellow_tripdata_2025-01.parquet')
+    .option('--no-load', 'only append to the event log; do not wait for the sink to load the warehouse')
+    .action(async (files: string[], opts: { load: boolean }, cmd: Command) => {
+      await importCommand(configFrom(cmd), files, { load: opts.load });
+    });
+
+  program
+    .command('status')
+    .description('per event type: produced, loaded, dead-lettered and consumer lag')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      await statusCommand(configFrom(cmd), { json: opts.json === true });
+    });
+
+  program
+    .command('query')
+    .description('run a read-only SQL query on the warehouse')
+    .argument('<sql>', 'ClickHouse SQL, e.g. "SELECT count() FROM trips"')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
+    )
+    .action(async (sql: string, opts: { format: QueryFormat }, cmd: Command) => {
+      await queryCommand(configFrom(cmd), sql, opts);
+    });
+
+  program
+    .command('config')
+    .description('print the effective configuration and every setting with its flag, variable and default')
+    .action((_opts: unknown, cmd: Command) => {
+      const config = configFrom(cmd);
+      process.stdout.write(
+        `${JSON.stringify(config, null, 2)}\n\nSettings (flag · environment variable · farebox.yaml key · default):\n`,
+      );
+      for (const s of settings)
+        process.stdout.write(
+          `  ${s.flag.padEnd(20)} ${s.env.padEnd(26)} ${s.key.padEnd(16)} ${s.default}\n    ${s.help}\n`,
+        );
+    });
+  return program;
+}
+
 export async function main(argv: string[]): Promise<void> {
-  await Promise.resolve();
-  process.stdout.write(`farebox: not yet (${argv.join(' ')})\n`);
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode;
+      return;
+    }
+    if (isFareboxError(e)) {
+      process.stderr.write(`error: ${e.describe()}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw e;
+  }
 }

@@ -118,3 +118,6 @@ export function latestVersion(c: Contract): ContractVersion {
 
 /** Topic of the dead letters (and the ClickHouse table of the same name). */
 export const deadLetterTopic = 'dead_letters';
+
+/** Header on a record that a file import could not parse: the value is the raw row, the header the reason. */
+export const importErrorHeader = 'farebox-import-error';

@@ -1,0 +1,65 @@
+/** The composition root: opens the engines named by the configuration and prepares them. */
+import fs from 'node:fs/promises';
+import type { Config } from '../config/index.ts';
+import { contracts, deadLetterTopic, eventTypes, latestVersion, type EventType } from '../contracts/index.ts';
+import { createEventLog, type EventLog } from '../log/index.ts';
+import { createObjectStore, type ObjectStore } from '../objects/index.ts';
+import { createRegistry, registerContracts, type SchemaRegistry } from '../registry/index.ts';
+import { migrate, openWarehouse, type Warehouse } from '../warehouse/index.ts';
+
+export interface Engines {
+  config: Config;
+  log: EventLog;
+  objects: ObjectStore;
+  registry: SchemaRegistry;
+  /** Schema id producers write, per event type. */
+  schemaIds: Map<EventType, number>;
+  warehouse: Warehouse | undefined;
+  close(): Promise<void>;
+}
+
+export async function openEngines(config: Config, options: { warehouse: boolean }): Promise<Engines> {
+  await fs.mkdir(config.home, { recursive: true });
+  const log = await createEventLog(config.log);
+  const opened: { close(): Promise<void> }[] = [log];
+  try {
+    const topicSpec = {
+      partitions: config.log.partitions,
+      retentionMs: config.log.retentionMs,
+      retentionBytes: config.log.retentionBytes,
+    };
+    for (const type of eventTypes) await log.ensureTopic({ name: contracts[type].topic, ...topicSpec });
+    await log.ensureTopic({ name: deadLetterTopic, ...topicSpec });
+    const objects = await createObjectStore(config.objects);
+    opened.push(objects);
+    const registry = await createRegistry(config.registry);
+    opened.push(registry);
+    const registered = await registerContracts(registry);
+    const schemaIds = new Map<EventType, number>();
+    for (const type of eventTypes) {
+      const latest = latestVersion(contracts[type]).version;
+      const id = registered.get(type)?.find((v) => v.version === latest)?.id;
+      if (id !== undefined) schemaIds.set(type, id);
+    }
+    let warehouse: Warehouse | undefined;
+    if (options.warehouse) {
+      warehouse = await openWarehouse(config.warehouse);
+      opened.push(warehouse);
+      await migrate(warehouse);
+    }
+    return {
+      config,
+      log,
+      objects,
+      registry,
+      schemaIds,
+      warehouse,
+      async close() {
+        for (const o of opened.reverse()) await o.close();
+      },
+    };
+  } catch (e) {
+    for (const o of opened.reverse()) await o.close().catch(() => undefined);
+    throw e;
+  }
+}

@@ -1,0 +1,66 @@
+/** The HTTP server of `farebox up`: the ingest gateway, the control API the CLI talks to, a status page. */
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import { isFareboxError } from '../errors/index.ts';
+import { createGateway, errorBody, requireToken, type Producer } from '../ingest/index.ts';
+import { collectStatus, runReadOnlyQuery } from '../warehouse/index.ts';
+import type { Engines } from './engines.ts';
+import { statusPage } from './status-page.ts';
+
+export interface ServerDeps {
+  engines: Engines;
+  producer: Producer;
+  tokens: string[];
+  /** Live counters of this process (rates), merged into /v1/status. */
+  live: () => Record<string, unknown>;
+}
+
+export function createApp(deps: ServerDeps): Hono {
+  const { engines } = deps;
+  const config = engines.config;
+  const app = new Hono();
+  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.get('/', (c) => c.html(statusPage));
+  app.route(
+    '/',
+    createGateway(
+      { tokens: deps.tokens, maxBodyBytes: config.ingest.maxBodyBytes },
+      { producer: deps.producer },
+    ),
+  );
+  app.use('/v1/status', requireToken(deps.tokens));
+  app.use('/v1/query', requireToken(deps.tokens));
+  app.get('/v1/status', async (c) => {
+    const warehouse = engines.warehouse;
+    if (warehouse === undefined) return errorBody(c, 503, 'internal', 'no warehouse in this process');
+    return c.json({ ...(await collectStatus(engines.log, warehouse, config.sink.group)), live: deps.live() });
+  });
+  app.post('/v1/query', async (c) => {
+    const warehouse = engines.warehouse;
+    if (warehouse === undefined) return errorBody(c, 503, 'internal', 'no warehouse in this process');
+    const body = (await c.req.json().catch(() => undefined)) as { sql?: unknown } | undefined;
+    if (typeof body?.sql !== 'string' || body.sql.trim() === '')
+      return errorBody(c, 400, 'bad_request', 'send a JSON body {"sql": "SELECT …"}');
+    try {
+      return c.json(await runReadOnlyQuery(warehouse, body.sql));
+    } catch (e) {
+      if (isFareboxError(e, 'query_refused')) return errorBody(c, 403, e.code, e.message, e.hint);
+      if (isFareboxError(e, 'warehouse')) return errorBody(c, 400, e.code, e.message, e.hint);
+      throw e;
+    }
+  });
+  return app;
+}
+
+export async function listen(
+  app: Hono,
+  host: string,
+  port: number,
+): Promise<{ server: ServerType; url: string }> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: host, port }, (info) => {
+      resolve({ server, url: `http://${host.includes(':') ? `[${host}]` : host}:${info.port}` });
+    });
+    server.once('error', reject);
+  });
+}

@@ -1,0 +1,130 @@
+/** `farebox up`: the whole platform in one process: simulator → gateway/producer → log → pre-load → sink. */
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config/index.ts';
+import { eventTypes, type EventType } from '../contracts/index.ts';
+import { createProducer } from '../ingest/index.ts';
+import { createPreload } from '../preload/index.ts';
+import { createSimulator, loadZones } from '../simulate/index.ts';
+import { collectStatus, createSink } from '../warehouse/index.ts';
+import { openEngines } from './engines.ts';
+import { n } from './format.ts';
+import { removeRunInfo, writeRunInfo } from './run-file.ts';
+import { createApp, listen } from './server.ts';
+
+export interface UpOptions {
+  /** Stop after this many milliseconds (tests, demos); runs until Ctrl-C when undefined. */
+  durationMs?: number;
+  simulate: boolean;
+}
+
+function statusLine(parts: {
+  inRate: number;
+  loadedRate: number;
+  dead: number;
+  lag: number;
+  totals: Record<EventType, number>;
+}): string {
+  const kinds = eventTypes.map((t) => `${t.split('_')[0]} ${n(parts.totals[t])}`).join(' · ');
+  return `in ${n(Math.round(parts.inRate))}/s · loaded ${n(Math.round(parts.loadedRate))}/s · dead-lettered ${n(parts.dead)} · lag ${n(parts.lag)} │ ${kinds}`;
+}
+
+export async function up(config: Config, options: UpOptions): Promise<void> {
+  const out = process.stderr;
+  const engines = await openEngines(config, { warehouse: true });
+  const warehouse = engines.warehouse;
+  if (warehouse === undefined) throw new Error('unreachable: warehouse requested');
+  const tokens =
+    config.ingest.tokens.length > 0 ? config.ingest.tokens : [randomBytes(18).toString('base64url')];
+  const producer = createProducer({ claimCheckBytes: config.ingest.claimCheckBytes }, engines);
+  const preload = createPreload({}, { registry: engines.registry, objects: engines.objects });
+  const sink = createSink(config.sink, { log: engines.log, warehouse, preload });
+  let produced = 0;
+  let produceErrors = 0;
+  const app = createApp({
+    engines,
+    producer,
+    tokens,
+    live: () => ({ produced, produceErrors, sink: sink.stats() }),
+  });
+  const { server, url } = await listen(app, config.ingest.host, config.ingest.port);
+  writeRunInfo(config.home, { pid: process.pid, url, token: tokens[0] as string });
+
+  out.write(
+    `farebox is up on embedded engines (${config.log.kind} log, ${config.warehouse.kind} warehouse)\n`,
+  );
+  out.write(`  status page   ${url}/#token=${tokens[0] ?? ''}\n`);
+  out.write(`  ingest        POST ${url}/v1/events/{trip_completed|vehicle_location|driver_document}\n`);
+  if (config.ingest.tokens.length === 0)
+    out.write(`  token         ${tokens[0] ?? ''}   (generated; set FAREBOX_TOKENS to choose)\n`);
+  out.write(`  query         npx farebox query "SELECT count() FROM trips"\n  stop          Ctrl-C\n\n`);
+
+  const stop = new AbortController();
+  const onSignal = (): void => {
+    if (stop.signal.aborted) process.exit(130);
+    out.write('\nstopping: flushing the sink and committing offsets (Ctrl-C again to force)…\n');
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  if (options.durationMs !== undefined) setTimeout(() => stop.abort(), options.durationMs).unref();
+
+  const sinkDone = sink.run(stop.signal);
+  let simTimer: NodeJS.Timeout | undefined;
+  if (options.simulate && config.simulator.vehicles > 0) {
+    const sim = createSimulator(config.simulator, { zones: await loadZones(config.zonesFile) });
+    simTimer = setInterval(() => {
+      for (const e of sim.tick(Date.now())) {
+        producer.sendUntyped(e.type, e.payload as Record<string, unknown>).then(
+          () => produced++,
+          () => produceErrors++,
+        );
+      }
+    }, 100);
+  }
+
+  let last = { at: Date.now(), produced: 0, consumed: 0 };
+  const tty = out.isTTY;
+  const statusTimer = setInterval(
+    () => {
+      void (async () => {
+        const s = sink.stats();
+        const st = await collectStatus(engines.log, warehouse, config.sink.group).catch(() => undefined);
+        const now = Date.now();
+        const secs = Math.max(0.001, (now - last.at) / 1000);
+        const line = statusLine({
+          inRate: (produced - last.produced) / secs,
+          loadedRate: (s.consumed - last.consumed) / secs,
+          dead: st?.totals.deadLettered ?? 0,
+          lag: st?.totals.lag ?? 0,
+          totals: Object.fromEntries(
+            eventTypes.map((t) => [t, st?.types.find((x) => x.type === t)?.loaded ?? 0]),
+          ) as Record<EventType, number>,
+        });
+        last = { at: now, produced, consumed: s.consumed };
+        out.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+      })();
+    },
+    tty ? 1000 : 10_000,
+  );
+
+  try {
+    await new Promise<void>((resolve) =>
+      stop.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
+    if (simTimer !== undefined) clearInterval(simTimer);
+    await producer.flush();
+    await sinkDone;
+  } finally {
+    clearInterval(statusTimer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    removeRunInfo(config.home);
+    const st = await collectStatus(engines.log, warehouse, config.sink.group).catch(() => undefined);
+    await engines.close();
+    if (st !== undefined)
+      out.write(
+        `\nstopped cleanly: ${n(st.totals.produced)} produced, ${n(st.totals.loaded)} loaded, ${n(st.totals.deadLettered)} dead-lettered, lag ${n(st.totals.lag)}\n`,
+      );
+  }
+}

@@ -1,0 +1,62 @@
+/** Read-only queries for people (`farebox query`, later SQL lab): ClickHouse's readonly setting, limits. */
+import { FareboxError } from '../errors/index.ts';
+import type { Warehouse } from './connection.ts';
+
+export interface QueryResult {
+  columns: { name: string; type: string }[];
+  rows: Record<string, unknown>[];
+  /** True when the row limit cut the result. */
+  truncated: boolean;
+  elapsedMs: number;
+}
+
+export interface QueryLimits {
+  maxRows: number;
+  timeoutSeconds: number;
+}
+
+const defaultLimits: QueryLimits = { maxRows: 10_000, timeoutSeconds: 30 };
+
+export async function runReadOnlyQuery(
+  warehouse: Warehouse,
+  sql: string,
+  limits: QueryLimits = defaultLimits,
+): Promise<QueryResult> {
+  const started = Date.now();
+  try {
+    const result = await warehouse.client.query({
+      query: sql.trim().replace(/;\s*$/, ''),
+      format: 'JSONCompactEachRowWithNamesAndTypes',
+      clickhouse_settings: {
+        readonly: '1',
+        max_execution_time: limits.timeoutSeconds,
+        max_result_rows: String(limits.maxRows + 1),
+        result_overflow_mode: 'break',
+      },
+    });
+    const lines = await result.json<unknown[]>();
+    const [names = [], types = [], ...data] = lines as string[][];
+    const columns = names.map((name, i) => ({ name, type: types[i] ?? '' }));
+    const rows = data.slice(0, limits.maxRows).map((values) => {
+      const row: Record<string, unknown> = {};
+      names.forEach((n, i) => (row[n] = values[i]));
+      return row;
+    });
+    return { columns, rows, truncated: data.length > limits.maxRows, elapsedMs: Date.now() - started };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const readonly = /readonly mode|READONLY/i.test(message) || (e as { code?: string }).code === '164';
+    throw new FareboxError(
+      readonly ? 'query_refused' : 'warehouse',
+      readonly
+        ? `refused: queries here are read-only (${message.trim()})`
+        : `query failed: ${message.trim()}`,
+      {
+        cause: e,
+        hint: readonly
+          ? 'farebox query runs SELECT, SHOW, DESCRIBE and EXPLAIN only'
+          : 'check the SQL; `farebox query "SHOW TABLES"` lists the tables',
+      },
+    );
+  }
+}
