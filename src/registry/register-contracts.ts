@@ -1,0 +1,19 @@
+import { contracts, eventTypes, type EventType } from '../contracts/index.ts';
+import type { SchemaRegistry } from './types.ts';
+
+/** Registers every contract version, oldest first, under `<topic>-value`; returns the ids per event type. */
+export async function registerContracts(
+  registry: SchemaRegistry,
+): Promise<Map<EventType, { id: number; version: number }[]>> {
+  const out = new Map<EventType, { id: number; version: number }[]>();
+  for (const type of eventTypes) {
+    const c = contracts[type];
+    const ids: { id: number; version: number }[] = [];
+    for (const v of c.versions) {
+      const r = await registry.register(c.subject, v.schemaText, 'JSON');
+      ids.push({ id: r.id, version: v.version });
+    }
+    out.set(type, ids);
+  }
+  return out;
+}
