@@ -163,7 +163,7 @@ export async function createEmbeddedRegistry(config: { dir: string }): Promise<S
           );
         return Promise.resolve(toRegistered(subject, v));
       } catch (e) {
-        return Promise.reject(e as Error);
+        return Promise.reject(e);
       }
     },
     listSubjects: () =>
