@@ -84,9 +84,7 @@ function collect(sources: ConfigSources): Map<SettingKey, Raw> {
       out.set(s.key, { value: envValue, source: s.env, baseDir: cwd });
     else if (fileValue !== undefined && file !== undefined)
       out.set(s.key, {
-        value: Array.isArray(fileValue)
-          ? fileValue.join(',')
-          : String(fileValue),
+        value: Array.isArray(fileValue) ? fileValue.join(',') : String(fileValue),
         source: `'${s.key}' in ${file}`,
         baseDir: path.dirname(file),
       });
@@ -194,7 +192,6 @@ export function parseConfig(sources: ConfigSources = {}): Config {
       seed: number(get('seed'), { min: 0, integer: true }),
       badShare: number(get('badShare'), { min: 0, max: 1 }),
       speed: number(get('speed'), { min: 0.001 }),
-      rate: number(get('rate'), { min: 0 }),
     },
     zonesFile: path.resolve(get('zones').baseDir, expand('zones').value),
   };

@@ -161,13 +161,6 @@ export const settings = [
     help: 'simulated clock speed-up',
   },
   {
-    key: 'rate',
-    env: 'FAREBOX_SIM_RATE',
-    flag: '--rate',
-    default: '0',
-    help: 'simulated trips per second (0: follow the demand curve)',
-  },
-  {
     key: 'zones',
     env: 'FAREBOX_ZONES',
     flag: '--zones',

@@ -69,8 +69,6 @@ export interface SimulatorConfig {
   badShare: number;
   /** Real-time speed-up of the simulated clock (1 = real time). */
   speed: number;
-  /** Trip events per second to aim for; 0 lets demand follow the time-of-day curve. */
-  rate: number;
 }
 
 export interface Config {
