@@ -18,16 +18,26 @@ import { collectStatus, createSink } from '../../src/warehouse/index.ts';
 const total = Number(process.argv[2] ?? 300_000);
 const fsync = process.argv[3] ?? 'always';
 const home = await fs.mkdtemp(path.join(os.tmpdir(), 'farebox-bench-'));
-const config = parseConfig({ env: { FAREBOX_HOME: home, FAREBOX_FSYNC: fsync, FAREBOX_SINK_BATCH_ROWS: '20000', FAREBOX_SINK_BATCH_MS: '250' } });
+const config = parseConfig({
+  env: {
+    FAREBOX_HOME: home,
+    FAREBOX_FSYNC: fsync,
+    FAREBOX_SINK_BATCH_ROWS: '20000',
+    FAREBOX_SINK_BATCH_MS: '250',
+  },
+});
 const engines = await openEngines(config, { warehouse: true });
 const warehouse = engines.warehouse;
 if (warehouse === undefined) throw new Error('no warehouse');
 
 // Trip events from the simulator, made before the clock starts.
-const sim = createSimulator({ ...config.simulator, badShare: 0 }, { zones: await loadZones(config.zonesFile) });
+const sim = createSimulator(
+  { ...config.simulator, badShare: 0 },
+  { zones: await loadZones(config.zonesFile) },
+);
 const trips: Record<string, unknown>[] = [];
 for (const e of sim.events(total * 20)) {
-  if (e.type === 'trip_completed') trips.push(e.payload as Record<string, unknown>);
+  if (e.type === 'trip_completed') trips.push(e.payload);
   if (trips.length === total) break;
 }
 if (trips.length < total) throw new Error(`simulator made only ${trips.length} trips`);
@@ -63,7 +73,9 @@ const sinkDone = sink.run(stop.signal);
 const chunk = 5000;
 for (let i = 0; i < total; i += chunk) {
   const t0 = performance.now();
-  const acks = await Promise.all(trips.slice(i, i + chunk).map((t) => producer.sendUntyped('trip_completed', t)));
+  const acks = await Promise.all(
+    trips.slice(i, i + chunk).map((t) => producer.sendUntyped('trip_completed', t)),
+  );
   produceMs += performance.now() - t0;
   for (const a of acks) sentAt.set(`${a.partition}/${a.offset}`, t0);
 }
@@ -74,10 +86,14 @@ stop.abort();
 await sinkDone;
 
 const status = await collectStatus(engines.log, warehouse, config.sink.group);
-const count = await warehouse.client.query({ query: 'SELECT count() AS c FROM trips', format: 'JSONEachRow' });
+const count = await warehouse.client.query({
+  query: 'SELECT count() AS c FROM trips',
+  format: 'JSONEachRow',
+});
 const visible = Number((await count.json<{ c: string }>())[0]?.c);
 latencies.sort((a, b) => a - b);
-const pct = (p: number): number => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN);
+const pct = (p: number): number =>
+  Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN);
 const timings = sink.stats().timings;
 const result = {
   date: new Date().toISOString(),
@@ -89,7 +105,13 @@ const result = {
   eventsPerSecond: Math.round(total / (elapsed / 1000)),
   produceOnlyEventsPerSecond: Math.round(total / ((producedAt - started) / 1000)),
   latencyMs: { p50: pct(0.5), p99: pct(0.99), max: pct(1) },
-  stageMs: { produce: Math.round(produceMs), sinkPoll: timings.poll, preload: timings.preload, insert: timings.insert, commit: timings.commit },
+  stageMs: {
+    produce: Math.round(produceMs),
+    sinkPoll: timings.poll,
+    preload: timings.preload,
+    insert: timings.insert,
+    commit: timings.commit,
+  },
   check: { loaded: status.totals.loaded, deadLettered: status.totals.deadLettered, visible },
 };
 await engines.close();

@@ -1,11 +1,11 @@
 /** Output helpers: tables for people, CSV and JSON for programs. */
 
-const cell = (v: unknown): string =>
-  v === null || v === undefined
-    ? 'NULL'
-    : typeof v === 'object'
-      ? JSON.stringify(v)
-      : String(v as string | number);
+const cell = (v: unknown): string => {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return v.toString();
+  return JSON.stringify(v);
+};
 
 export function formatTable(columns: string[], rows: Record<string, unknown>[]): string {
   const widths = columns.map((c) => Math.min(60, Math.max(c.length, ...rows.map((r) => cell(r[c]).length))));

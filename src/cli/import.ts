@@ -72,7 +72,7 @@ async function importFile(
   let rows = 0;
   let errors = 0;
   for await (const row of tlc.rows()) {
-    if ('event' in row) batch.push(row.event as unknown as Record<string, unknown>);
+    if ('event' in row) batch.push(row.event);
     else {
       errors++;
       await sender.failed(row.raw, row.error, `${path.basename(file)} line ${row.line}`);
@@ -86,7 +86,6 @@ async function importFile(
   }
   await sender.events(batch);
   bar.update(tlc.progress.total);
-  bar.stop();
   return { rows, errors };
 }
 
@@ -114,6 +113,11 @@ export async function importCommand(
       : createProducer({ claimCheckBytes: config.ingest.claimCheckBytes }, engines);
   const sender =
     running !== undefined ? remoteSender(running) : localSender(engines as Engines, producer as Producer);
+  let stopped = false;
+  const stopBars = (): void => {
+    if (!stopped) bars.stop();
+    stopped = true;
+  };
   try {
     let total = 0;
     let errors = 0;
@@ -134,7 +138,7 @@ export async function importCommand(
       await callRunning(running, '/v1/status');
     } else if (options.load && engines !== undefined) await loadUntilCaughtUp(config, engines);
   } finally {
-    bars.stop();
+    stopBars();
     await engines?.close();
   }
 }

@@ -24,7 +24,12 @@ function statusLine(parts: {
   lag: number;
   totals: Record<EventType, number>;
 }): string {
-  const kinds = eventTypes.map((t) => `${t.split('_')[0]} ${n(parts.totals[t])}`).join(' · ');
+  const labels: Record<EventType, string> = {
+    trip_completed: 'trips',
+    vehicle_location: 'pings',
+    driver_document: 'documents',
+  };
+  const kinds = eventTypes.map((t) => `${labels[t]} ${n(parts.totals[t])}`).join(' · ');
   return `in ${n(Math.round(parts.inRate))}/s · loaded ${n(Math.round(parts.loadedRate))}/s · dead-lettered ${n(parts.dead)} · lag ${n(parts.lag)} │ ${kinds}`;
 }
 
@@ -74,7 +79,7 @@ export async function up(config: Config, options: UpOptions): Promise<void> {
     const sim = createSimulator(config.simulator, { zones: await loadZones(config.zonesFile) });
     simTimer = setInterval(() => {
       for (const e of sim.tick(Date.now())) {
-        producer.sendUntyped(e.type, e.payload as Record<string, unknown>).then(
+        producer.sendUntyped(e.type, e.payload).then(
           () => produced++,
           () => produceErrors++,
         );

@@ -61,6 +61,15 @@ function readFile(file: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+function fileText(value: unknown, key: string, file: string): string {
+  if (Array.isArray(value)) return value.map(String).join(',');
+  if (typeof value === 'object' && value !== null)
+    throw new FareboxError('config_invalid', `'${key}' in ${file} must be a single value, not a mapping`, {
+      where: file,
+    });
+  return String(value);
+}
+
 function findFile(sources: ConfigSources, cwd: string): string | undefined {
   const named = sources.file ?? sources.env?.FAREBOX_CONFIG;
   if (named !== undefined && named !== '') return path.resolve(cwd, named);
@@ -84,7 +93,7 @@ function collect(sources: ConfigSources): Map<SettingKey, Raw> {
       out.set(s.key, { value: envValue, source: s.env, baseDir: cwd });
     else if (fileValue !== undefined && file !== undefined)
       out.set(s.key, {
-        value: Array.isArray(fileValue) ? fileValue.join(',') : String(fileValue),
+        value: fileText(fileValue, s.key, file),
         source: `'${s.key}' in ${file}`,
         baseDir: path.dirname(file),
       });

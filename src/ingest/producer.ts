@@ -95,7 +95,7 @@ export function createProducer(config: ProducerConfig, deps: ProducerDeps): Prod
   };
 
   return {
-    send: (type, payload) => enqueue(type, payload as unknown as Record<string, unknown>),
+    send: (type, payload) => enqueue(type, payload),
     sendUntyped: enqueue,
     async flush() {
       if (timer !== undefined) clearTimeout(timer);

@@ -73,15 +73,16 @@ export function createPreload(_config: Record<string, never>, deps: PreloadDeps)
           return dead('decode', `claim check: ${(e as Error).message}`);
         }
       }
-      let payload: Buffer;
+      let wire: { schemaId: number; payload: Uint8Array };
       try {
-        const wire = decodeWire(bytes);
-        schemaId = wire.schemaId;
-        payload = Buffer.from(wire.payload);
+        wire = decodeWire(bytes);
       } catch (e) {
         return dead('decode', (e as Error).message);
       }
-      const schema = await schemas.get(schemaId);
+      const id = wire.schemaId;
+      schemaId = id;
+      const payload = Buffer.from(wire.payload);
+      const schema = await schemas.get(id);
       if (schema === undefined) return dead('decode', `schema id ${schemaId} is not in the schema registry`);
       let event: unknown;
       try {
@@ -110,7 +111,7 @@ export function createPreload(_config: Record<string, never>, deps: PreloadDeps)
         topic: record.topic,
         partition: record.partition,
         offset: record.offset,
-        schemaId,
+        schemaId: id,
         schemaVersion: schema.version,
         ingestedAt: received,
         flags: cleaned.flags,

@@ -151,20 +151,17 @@ export async function createEmbeddedRegistry(config: { dir: string }): Promise<S
         );
       return Promise.resolve({ schema: s.schema, schemaType: s.schemaType });
     },
-    getVersion(subject, version) {
-      try {
-        const versions = liveOrThrow(subject);
-        const v =
-          version === 'latest' ? versions[versions.length - 1] : versions.find((x) => x.version === version);
-        if (v === undefined)
-          throw notFound(
-            `version ${version} of subject '${subject}' not found`,
-            `versions: ${versions.map((x) => x.version).join(', ')}`,
-          );
-        return Promise.resolve(toRegistered(subject, v));
-      } catch (e) {
-        return Promise.reject(e);
-      }
+    async getVersion(subject, version) {
+      await Promise.resolve();
+      const versions = liveOrThrow(subject);
+      const v =
+        version === 'latest' ? versions[versions.length - 1] : versions.find((x) => x.version === version);
+      if (v === undefined)
+        throw notFound(
+          `version ${version} of subject '${subject}' not found`,
+          `versions: ${versions.map((x) => x.version).join(', ')}`,
+        );
+      return toRegistered(subject, v);
     },
     listSubjects: () =>
       Promise.resolve(

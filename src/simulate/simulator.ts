@@ -62,20 +62,20 @@ export function createSimulator(
   const vehicles: Vehicle[] = Array.from({ length: config.vehicles }, (_, i) => {
     const kind = rng.chance(0.85) ? 'yellow' : 'green';
     const n = String(i + 1).padStart(5, '0');
+    const zone = kind === 'yellow' && rng.chance(0.8) ? rng.pick(manhattan) : rng.pick(outer);
     return {
       id: `veh-${n}`,
       driverId: `drv-${n}`,
       kind,
-      zone: kind === 'yellow' && rng.chance(0.8) ? rng.pick(manhattan) : rng.pick(outer),
+      zone,
       state: 'available',
-      until: simNow + rng.int(0, 600_000),
+      until: simNow + rng.int(0, 120_000),
       plan: undefined,
       pickupAt: 0,
       nextPing: simNow + rng.int(0, 4000),
       trips: 0,
     };
   });
-
   const emit = (out: SimEvent[], type: EventType, payload: Record<string, unknown>): void => {
     const bad = rng.chance(config.badShare);
     out.push({ type, payload: bad ? breakEvent(rng, type, payload) : payload, bad });
@@ -85,6 +85,15 @@ export function createSimulator(
     if (from.borough === 'Manhattan') return rng.chance(0.85) ? rng.pick(manhattan) : rng.pick(outer);
     return rng.chance(0.4) ? rng.pick(manhattan) : rng.pick(outer.filter((z) => z.borough === from.borough));
   };
+  // Start mid-shift: about half the fleet is already carrying a rider, so trips finish from the first minute.
+  for (const v of vehicles) {
+    if (!rng.chance(0.5)) continue;
+    v.plan = planTrip(rng, v.zone, destination(v.zone), simNow);
+    v.pickupAt = simNow - Math.floor(rng.next() * v.plan.durationMs);
+    v.state = 'on_trip';
+    v.until = v.pickupAt + v.plan.durationMs;
+  }
+
   const finishTrip = (v: Vehicle, plan: TripPlan, out: SimEvent[]): void => {
     tripSeq++;
     const trip = priceTrip(
@@ -99,7 +108,7 @@ export function createSimulator(
       },
       v.pickupAt,
     );
-    emit(out, 'trip_completed', trip as unknown as Record<string, unknown>);
+    emit(out, 'trip_completed', trip);
     if (rng.chance(0.03)) {
       const image = documentImage(rng);
       emit(out, 'driver_document', {
@@ -194,7 +203,7 @@ export function createSimulator(
           },
           v.pickupAt,
         );
-        emit(out, 'trip_completed', trip as unknown as Record<string, unknown>);
+        emit(out, 'trip_completed', trip);
         yield* out;
       }
     },

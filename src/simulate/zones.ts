@@ -46,7 +46,7 @@ export async function loadZones(file: string): Promise<Zone[]> {
       where: 'FAREBOX_ZONES',
     });
   }
-  const records = parse(text, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  const records = parse<Record<string, string>>(text, { columns: true, skip_empty_lines: true });
   return records.map((r) => {
     const id = Number(r.LocationID);
     const borough = r.Borough ?? 'Unknown';

@@ -155,6 +155,7 @@ export async function migrate(warehouse: Warehouse): Promise<number[]> {
         },
       ],
       format: 'JSONEachRow',
+      clickhouse_settings: { insert_deduplication_token: `migration-${m.version}-${Date.now()}` },
     });
     now.push(m.version);
   }

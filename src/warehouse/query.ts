@@ -24,11 +24,11 @@ export async function runReadOnlyQuery(
 ): Promise<QueryResult> {
   const started = Date.now();
   try {
-    const result = await warehouse.client.query({
+    const result = await warehouse.reader.query({
       query: sql.trim().replace(/;\s*$/, ''),
       format: 'JSONCompactEachRowWithNamesAndTypes',
       clickhouse_settings: {
-        readonly: '1',
+        readonly: '2',
         max_execution_time: limits.timeoutSeconds,
         max_result_rows: String(limits.maxRows + 1),
         result_overflow_mode: 'break',

@@ -55,7 +55,7 @@ function intOf(v: Cell, column: string): number | null {
 
 function textOf(v: Cell): string | null {
   if (v === null || v === undefined) return null;
-  const s = String(v as string);
+  const s = String(v);
   return s === '' ? null : s;
 }
 

@@ -96,9 +96,9 @@ describe('TLC import', () => {
 
   it('reads Parquet with TLC types the same as the CSV', async () => {
     const csvFile = path.join(data, 'green_tripdata_sample.csv');
-    const records = (
-      parse(await fs.readFile(csvFile, 'utf8'), { columns: true }) as Record<string, string>[]
-    ).slice(0, 500);
+    const records = parse<Record<string, string>>(await fs.readFile(csvFile, 'utf8'), {
+      columns: true,
+    }).slice(0, 500);
     const ints = new Set([
       'VendorID',
       'RatecodeID',

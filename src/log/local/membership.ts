@@ -110,9 +110,10 @@ export function createMembership(deps: {
         },
       };
     },
-    async closeAll(): Promise<void> {
+    closeAll(): Promise<void> {
       for (const members of groups.values()) for (const m of members) m.closed = true;
       groups.clear();
+      return Promise.resolve();
     },
   };
 }

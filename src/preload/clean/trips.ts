@@ -38,7 +38,7 @@ const moneyParts = [
 
 function normaliseFlag(v: unknown, flags: string[]): string | null {
   if (v === null || v === undefined) return null;
-  const s = String(v).trim().toUpperCase();
+  const s = (typeof v === 'string' ? v : typeof v === 'number' ? v.toString() : '').trim().toUpperCase();
   if (s === 'Y' || s === 'N') return s;
   flags.push('bad_store_and_fwd_flag');
   return null;
