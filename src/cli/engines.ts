@@ -1,10 +1,10 @@
 /** The composition root: opens the engines named by the configuration and prepares them. */
 import fs from 'node:fs/promises';
 import type { Config } from '../config/index.ts';
-import { contracts, deadLetterTopic, eventTypes, latestVersion, type EventType } from '../contracts/index.ts';
+import { contracts, deadLetterTopic, eventTypes } from '../contracts/index.ts';
 import { createEventLog, type EventLog } from '../log/index.ts';
 import { createObjectStore, type ObjectStore } from '../objects/index.ts';
-import { createRegistry, registerContracts, type SchemaRegistry } from '../registry/index.ts';
+import { createRegistry, registerContracts, type SchemaIds, type SchemaRegistry } from '../registry/index.ts';
 import { migrate, openWarehouse, type Warehouse } from '../warehouse/index.ts';
 
 export interface Engines {
@@ -12,8 +12,8 @@ export interface Engines {
   log: EventLog;
   objects: ObjectStore;
   registry: SchemaRegistry;
-  /** Schema id producers write, per event type. */
-  schemaIds: Map<EventType, number>;
+  /** Registered schema ids per event type and contract version. */
+  schemaIds: SchemaIds;
   warehouse: Warehouse | undefined;
   close(): Promise<void>;
 }
@@ -34,13 +34,7 @@ export async function openEngines(config: Config, options: { warehouse: boolean 
     opened.push(objects);
     const registry = await createRegistry(config.registry);
     opened.push(registry);
-    const registered = await registerContracts(registry);
-    const schemaIds = new Map<EventType, number>();
-    for (const type of eventTypes) {
-      const latest = latestVersion(contracts[type]).version;
-      const id = registered.get(type)?.find((v) => v.version === latest)?.id;
-      if (id !== undefined) schemaIds.set(type, id);
-    }
+    const schemaIds: SchemaIds = await registerContracts(registry);
     let warehouse: Warehouse | undefined;
     if (options.warehouse) {
       warehouse = await openWarehouse(config.warehouse);

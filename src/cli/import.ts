@@ -19,15 +19,15 @@ import { callRunning, readRunInfo, type RunInfo } from './run-file.ts';
 const chunk = 5000;
 
 interface Sender {
-  events(events: Record<string, unknown>[]): Promise<void>;
+  events(events: Record<string, unknown>[], version: number): Promise<void>;
   failed(raw: string, reason: string, where: string): Promise<void>;
 }
 
 function localSender(engines: Engines, producer: Producer): Sender {
   const topic = contracts.trip_completed.topic;
   return {
-    async events(events) {
-      await Promise.all(events.map((e) => producer.sendUntyped('trip_completed', e)));
+    async events(events, version) {
+      await Promise.all(events.map((e) => producer.sendUntyped('trip_completed', e, version)));
     },
     async failed(raw, reason, where) {
       await engines.log.produce(topic, [
@@ -39,8 +39,8 @@ function localSender(engines: Engines, producer: Producer): Sender {
 
 function remoteSender(info: RunInfo): Sender {
   return {
-    async events(events) {
-      const res = await fetch(`${info.url}/v1/events/trip_completed`, {
+    async events(events, version) {
+      const res = await fetch(`${info.url}/v1/events/trip_completed?version=${version}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/x-ndjson' },
         body: events.map((e) => JSON.stringify(e)).join('\n'),
@@ -79,12 +79,12 @@ async function importFile(
     }
     rows++;
     if (batch.length >= chunk) {
-      await sender.events(batch);
+      await sender.events(batch, tlc.layout.contractVersion);
       batch = [];
       bar.update(tlc.progress.done());
     }
   }
-  await sender.events(batch);
+  await sender.events(batch, tlc.layout.contractVersion);
   bar.update(tlc.progress.total);
   return { rows, errors };
 }

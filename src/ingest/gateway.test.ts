@@ -85,6 +85,14 @@ describe('ingest gateway', () => {
     expect((await post('/v1/events/trip_completed', '   ')).json.error?.message).toMatch(/body is empty/);
   });
 
+  it('answers 400 for a version that is not a number', async () => {
+    const r = await post('/v1/events/trip_completed?version=two', '{}');
+    expect(r).toEqual({
+      status: 400,
+      json: { error: { code: 'bad_request', message: "version must be a whole number, got 'two'" } },
+    });
+  });
+
   it('answers 413 for a body over the limit', async () => {
     const r = await post('/v1/events/trip_completed', JSON.stringify({ pad: 'x'.repeat(5000) }));
     expect(r.status).toBe(413);

@@ -137,9 +137,13 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono {
         if (isFareboxError(e, 'bad_request')) return errorBody(c, 400, 'bad_request', e.message);
         throw e;
       }
+      const versionParam = c.req.query('version');
+      const version = versionParam === undefined ? undefined : Number(versionParam);
+      if (version !== undefined && !Number.isInteger(version))
+        return errorBody(c, 400, 'bad_request', `version must be a whole number, got '${versionParam}'`);
       try {
         const acks = await Promise.all(
-          events.map((e) => deps.producer.sendUntyped(contractFor(type).type, e)),
+          events.map((e) => deps.producer.sendUntyped(contractFor(type).type, e, version)),
         );
         return c.json({ accepted: acks.length }, 202);
       } catch (e) {

@@ -3,6 +3,7 @@ import type { BinaryValue, EventPayloads, EventType, ObjectRefShape } from '../c
 import { contractFor } from '../contracts/index.ts';
 import type { EventLog, LogRecord, ProducedRecord } from '../log/index.ts';
 import type { ObjectStore } from '../objects/index.ts';
+import type { SchemaIds } from '../registry/index.ts';
 import { createSerializer, type SerializerConfig } from './serializer.ts';
 
 /** What a producer may send: the contract's shape, with bytes allowed where the contract has a binary field. */
@@ -20,13 +21,16 @@ export interface ProducerConfig extends SerializerConfig {
 export interface ProducerDeps {
   log: EventLog;
   objects: ObjectStore;
-  schemaIds: ReadonlyMap<EventType, number>;
+  schemaIds: SchemaIds;
 }
 
 export interface Producer {
   send<T extends EventType>(type: T, payload: ProducerPayload<T>): Promise<ProducedRecord>;
-  /** Sends events that did not come from typed code (HTTP, files); pre-load validates them. */
-  sendUntyped(type: EventType, payload: Record<string, unknown>): Promise<ProducedRecord>;
+  /**
+   * Sends events that did not come from typed code (HTTP, files); pre-load validates them. `version`
+   * picks an older contract version (a 2019 TLC file is trip_completed v1); the latest by default.
+   */
+  sendUntyped(type: EventType, payload: Record<string, unknown>, version?: number): Promise<ProducedRecord>;
   flush(): Promise<void>;
   close(): Promise<void>;
 }
@@ -81,9 +85,13 @@ export function createProducer(config: ProducerConfig, deps: ProducerDeps): Prod
     for (const topic of [...queues.keys()]) drain(topic);
   };
 
-  const enqueue = (type: EventType, payload: Record<string, unknown>): Promise<ProducedRecord> => {
+  const enqueue = (
+    type: EventType,
+    payload: Record<string, unknown>,
+    version?: number,
+  ): Promise<ProducedRecord> => {
     const topic = contractFor(type).topic;
-    const record = serializer.serialize(type, payload);
+    const record = serializer.serialize(type, payload, version);
     void record.catch(() => undefined);
     return new Promise<ProducedRecord>((resolve, reject) => {
       const q = queues.get(topic) ?? [];

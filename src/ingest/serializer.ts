@@ -6,7 +6,7 @@ import { contractFor, type EventType } from '../contracts/index.ts';
 import { FareboxError } from '../errors/index.ts';
 import type { LogRecord } from '../log/index.ts';
 import { checkInFields, checkInMessage, claimCheckHeader, type ObjectStore } from '../objects/index.ts';
-import { encodeWire } from '../registry/index.ts';
+import { encodeWire, type SchemaIds } from '../registry/index.ts';
 
 export const eventTypeHeader = 'farebox-event-type';
 
@@ -17,23 +17,33 @@ export interface SerializerConfig {
 
 export interface SerializerDeps {
   objects: ObjectStore;
-  /** Schema id producers write, per event type (the latest registered contract version). */
-  schemaIds: ReadonlyMap<EventType, number>;
+  /** Registered schema ids per event type and contract version. */
+  schemaIds: SchemaIds;
 }
 
 export interface Serializer {
-  serialize(type: EventType, payload: Record<string, unknown>): Promise<LogRecord>;
+  /** Serializes with the given contract version's schema id, or the latest version's. */
+  serialize(type: EventType, payload: Record<string, unknown>, version?: number): Promise<LogRecord>;
 }
 
 export function createSerializer(config: SerializerConfig, deps: SerializerDeps): Serializer {
   return {
-    async serialize(type, payload) {
+    async serialize(type, payload, version) {
       const contract = contractFor(type);
-      const schemaId = deps.schemaIds.get(type);
-      if (schemaId === undefined)
-        throw new FareboxError('schema_not_found', `no schema registered for event type '${type}'`, {
-          hint: 'register the contracts first (farebox does this at start-up)',
-        });
+      const versions = deps.schemaIds.get(type) ?? [];
+      const chosen =
+        version === undefined ? versions[versions.length - 1] : versions.find((v) => v.version === version);
+      if (chosen === undefined)
+        throw new FareboxError(
+          version === undefined ? 'schema_not_found' : 'bad_request',
+          version === undefined
+            ? `no schema registered for event type '${type}'`
+            : `event type '${type}' has no contract version ${version}`,
+          {
+            hint: `registered versions: ${versions.map((v) => v.version).join(', ') || 'none (farebox registers them at start-up)'}`,
+          },
+        );
+      const schemaId = chosen.id;
       const body =
         contract.binaryFields.length === 0
           ? payload

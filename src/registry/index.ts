@@ -8,7 +8,7 @@ export { compatibilityLevels } from './types.ts';
 export { decodeWire, encodeWire, magicByte } from './wire-format.ts';
 export { createEmbeddedRegistry, canonicalJson } from './embedded.ts';
 export { checkJsonSchemaCompatibility } from './compatibility/json-schema.ts';
-export { registerContracts } from './register-contracts.ts';
+export { registerContracts, type SchemaIds } from './register-contracts.ts';
 
 /** The schema registry named by the configuration. */
 export async function createRegistry(config: RegistryConfig): Promise<SchemaRegistry> {

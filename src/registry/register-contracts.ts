@@ -1,6 +1,9 @@
 import { contracts, eventTypes, type EventType } from '../contracts/index.ts';
 import type { SchemaRegistry } from './types.ts';
 
+/** Registered schema ids per event type, one per contract version, oldest first. */
+export type SchemaIds = ReadonlyMap<EventType, readonly { id: number; version: number }[]>;
+
 /** Registers every contract version, oldest first, under `<topic>-value`; returns the ids per event type. */
 export async function registerContracts(
   registry: SchemaRegistry,
