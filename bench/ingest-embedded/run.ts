@@ -36,10 +36,7 @@ const sim = createSimulator(
   { zones: await loadZones(config.zonesFile) },
 );
 const trips: Record<string, unknown>[] = [];
-for (const e of sim.events(total * 20)) {
-  if (e.type === 'trip_completed') trips.push(e.payload);
-  if (trips.length === total) break;
-}
+for (const e of sim.trips(total)) trips.push(e.payload);
 if (trips.length < total) throw new Error(`simulator made only ${trips.length} trips`);
 
 const producer = createProducer({ claimCheckBytes: config.ingest.claimCheckBytes }, engines);
