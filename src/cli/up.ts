@@ -76,7 +76,11 @@ export async function up(config: Config, options: UpOptions): Promise<void> {
   const sinkDone = sink.run(stop.signal);
   let simTimer: NodeJS.Timeout | undefined;
   if (options.simulate && config.simulator.vehicles > 0) {
-    const sim = createSimulator(config.simulator, { zones: await loadZones(config.zonesFile) });
+    // The fleet runs on the wall clock, so a restart continues the day instead of replaying the same events.
+    const sim = createSimulator(config.simulator, {
+      zones: await loadZones(config.zonesFile),
+      startMs: Date.now(),
+    });
     simTimer = setInterval(() => {
       for (const e of sim.tick(Date.now())) {
         producer.sendUntyped(e.type, e.payload).then(

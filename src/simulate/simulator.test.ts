@@ -33,6 +33,17 @@ describe('fleet simulator', () => {
     expect(strip(take(3000, 2))).not.toBe(strip(take(3000)));
   });
 
+  it('gives a run started later new event and trip ids, so a restarted fleet adds events', () => {
+    const ids = (startMs: number) => {
+      const es = [...createSimulator(config, { zones, startMs }).trips(200)];
+      return new Set(es.flatMap((e) => [String(e.payload.event_id), String(e.payload.trip_id)]));
+    };
+    const first = ids(Date.UTC(2026, 10, 24, 8));
+    const later = ids(Date.UTC(2026, 10, 24, 9));
+    expect(first.size).toBe(400);
+    expect([...later].filter((id) => first.has(id))).toEqual([]);
+  });
+
   it('makes events that satisfy their contracts, except the deliberately bad ones', () => {
     const events = take(60_000, 3, 0.01);
     const types = new Set(events.map((e) => e.type));

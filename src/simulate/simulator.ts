@@ -56,6 +56,8 @@ export function createSimulator(
   const manhattan = zones.filter((z) => z.borough === 'Manhattan');
   const outer = zones.filter((z) => z.borough !== 'Manhattan' && z.borough !== 'EWR');
   let simNow = deps.startMs ?? defaultStart;
+  /** Tells runs of the same seed from different start times apart in trip ids. */
+  const runTag = simNow.toString(36);
   let wallStart: number | undefined;
   let tripSeq = 0;
 
@@ -101,7 +103,7 @@ export function createSimulator(
       plan,
       {
         eventId: rng.uuidv7(v.pickupAt + plan.durationMs),
-        tripId: `trip-${config.seed}-${tripSeq}`,
+        tripId: `trip-${config.seed}-${runTag}-${tripSeq}`,
         vehicleId: v.id,
         driverId: v.driverId,
         kind: v.kind,
@@ -196,7 +198,7 @@ export function createSimulator(
           plan,
           {
             eventId: rng.uuidv7(simNow + plan.durationMs),
-            tripId: `trip-${config.seed}-${tripSeq}`,
+            tripId: `trip-${config.seed}-${runTag}-${tripSeq}`,
             vehicleId: v.id,
             driverId: v.driverId,
             kind: v.kind,
