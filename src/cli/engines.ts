@@ -34,7 +34,7 @@ export async function openEngines(config: Config, options: { warehouse: boolean 
     opened.push(objects);
     const registry = await createRegistry(config.registry);
     opened.push(registry);
-    const schemaIds: SchemaIds = await registerContracts(registry);
+    const schemaIds = await registerContracts(registry);
     let warehouse: Warehouse | undefined;
     if (options.warehouse) {
       warehouse = await openWarehouse(config.warehouse);

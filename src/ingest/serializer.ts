@@ -31,18 +31,14 @@ export function createSerializer(config: SerializerConfig, deps: SerializerDeps)
     async serialize(type, payload, version) {
       const contract = contractFor(type);
       const versions = deps.schemaIds.get(type) ?? [];
-      const chosen =
-        version === undefined ? versions[versions.length - 1] : versions.find((v) => v.version === version);
+      const hint = `registered versions: ${versions.map((v) => v.version).join(', ') || 'none (farebox registers them at start-up)'}`;
+      const chosen = version === undefined ? versions.at(-1) : versions.find((v) => v.version === version);
+      if (chosen === undefined && version !== undefined)
+        throw new FareboxError('bad_request', `event type '${type}' has no contract version ${version}`, {
+          hint,
+        });
       if (chosen === undefined)
-        throw new FareboxError(
-          version === undefined ? 'schema_not_found' : 'bad_request',
-          version === undefined
-            ? `no schema registered for event type '${type}'`
-            : `event type '${type}' has no contract version ${version}`,
-          {
-            hint: `registered versions: ${versions.map((v) => v.version).join(', ') || 'none (farebox registers them at start-up)'}`,
-          },
-        );
+        throw new FareboxError('schema_not_found', `no schema registered for event type '${type}'`, { hint });
       const schemaId = chosen.id;
       const body =
         contract.binaryFields.length === 0
