@@ -4,7 +4,7 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.farebox/', 'coverage/', 'dist/', 'target/', 'bench/results/'] },
+  { ignores: ['node_modules/', '.farebox/', 'coverage/', 'dist/', 'target/', 'bench/results/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -59,17 +59,15 @@ beforeAll(async () => {
   }
   await Promise.all(batch);
   await producer.flush();
-  const sink = createSink(config.sink, {
-    log: engines.log,
-    warehouse,
-    preload: createPreload({}, { registry: engines.registry, objects: engines.objects }),
-  });
+  const preload = createPreload(config.preload, { registry: engines.registry, objects: engines.objects });
+  const sink = createSink(config.sink, { log: engines.log, warehouse, preload });
   const stop = new AbortController();
   const done = sink.run(stop.signal);
   while ((await collectStatus(engines.log, warehouse, config.sink.group)).totals.lag > 0)
     await new Promise((r) => setTimeout(r, 200));
   stop.abort();
   await done;
+  await preload.close();
   status = await collectStatus(engines.log, warehouse, config.sink.group);
 });
 

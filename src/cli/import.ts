@@ -27,7 +27,7 @@ function localSender(engines: Engines, producer: Producer): Sender {
   const topic = contracts.trip_completed.topic;
   return {
     async events(events, version) {
-      await Promise.all(events.map((e) => producer.sendUntyped('trip_completed', e, version)));
+      await producer.sendMany('trip_completed', events, version);
     },
     async failed(raw, reason, where) {
       await engines.log.produce(topic, [
@@ -147,7 +147,7 @@ export async function importCommand(
 async function loadUntilCaughtUp(config: Config, engines: Engines): Promise<void> {
   const warehouse = engines.warehouse;
   if (warehouse === undefined) return;
-  const preload = createPreload({}, { registry: engines.registry, objects: engines.objects });
+  const preload = createPreload(config.preload, { registry: engines.registry, objects: engines.objects });
   const stop = new AbortController();
   const bar = new cliProgress.SingleBar(
     {
@@ -173,7 +173,7 @@ async function loadUntilCaughtUp(config: Config, engines: Engines): Promise<void
     await new Promise((r) => setTimeout(r, 200));
   }
   stop.abort();
-  await done;
+  await done.finally(() => preload.close());
   bar.update(first.totals.lag);
   bar.stop();
   const s = await collectStatus(engines.log, warehouse, config.sink.group);

@@ -41,7 +41,7 @@ export async function up(config: Config, options: UpOptions): Promise<void> {
   const tokens =
     config.ingest.tokens.length > 0 ? config.ingest.tokens : [randomBytes(18).toString('base64url')];
   const producer = createProducer({ claimCheckBytes: config.ingest.claimCheckBytes }, engines);
-  const preload = createPreload({}, { registry: engines.registry, objects: engines.objects });
+  const preload = createPreload(config.preload, { registry: engines.registry, objects: engines.objects });
   const sink = createSink(config.sink, { log: engines.log, warehouse, preload });
   let produced = 0;
   let produceErrors = 0;
@@ -124,6 +124,7 @@ export async function up(config: Config, options: UpOptions): Promise<void> {
     await producer.flush();
     await sinkDone;
   } finally {
+    await preload.close();
     clearInterval(statusTimer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

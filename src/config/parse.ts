@@ -196,6 +196,7 @@ export function parseConfig(sources: ConfigSources = {}): Config {
       batchRows: number(get('sinkBatchRows'), { min: 1, integer: true }),
       batchMs: number(get('sinkBatchMs'), { min: 1, integer: true }),
     },
+    preload: { workers: number(get('preloadWorkers'), { min: 0, max: 64, integer: true }) },
     simulator: {
       vehicles: number(get('vehicles'), { min: 0, max: 100_000, integer: true }),
       seed: number(get('seed'), { min: 0, integer: true }),

@@ -139,6 +139,13 @@ export const settings = [
     help: '…or after this many milliseconds',
   },
   {
+    key: 'preloadWorkers',
+    env: 'FAREBOX_PRELOAD_WORKERS',
+    flag: '--preload-workers',
+    default: '1',
+    help: 'threads that validate and encode batches beside the sink (0: on the sink thread)',
+  },
+  {
     key: 'vehicles',
     env: 'FAREBOX_SIM_VEHICLES',
     flag: '--vehicles',

@@ -62,6 +62,11 @@ export interface SinkConfig {
   batchMs: number;
 }
 
+export interface PreloadConfig {
+  /** Worker threads that decide and encode batches; 0 does it on the sink's thread. */
+  workers: number;
+}
+
 export interface SimulatorConfig {
   vehicles: number;
   seed: number;
@@ -81,6 +86,7 @@ export interface Config {
   opsDb: OpsDbConfig;
   ingest: IngestConfig;
   sink: SinkConfig;
+  preload: PreloadConfig;
   simulator: SimulatorConfig;
   /** Where the TLC zone table lives. */
   zonesFile: string;

@@ -10,6 +10,11 @@ const producer: Producer = {
     sent.push({ type, payload });
     return Promise.resolve({ topic: type, partition: 0, offset: sent.length - 1 });
   },
+  async sendMany(type, payloads, version) {
+    const acks = [];
+    for (const p of payloads) acks.push(await this.sendUntyped(type, p, version));
+    return acks;
+  },
   flush: () => Promise.resolve(),
   close: () => Promise.resolve(),
 };

@@ -142,9 +142,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Hono {
       if (version !== undefined && !Number.isInteger(version))
         return errorBody(c, 400, 'bad_request', `version must be a whole number, got '${versionParam}'`);
       try {
-        const acks = await Promise.all(
-          events.map((e) => deps.producer.sendUntyped(contractFor(type).type, e, version)),
-        );
+        const acks = await deps.producer.sendMany(contractFor(type).type, events, version);
         return c.json({ accepted: acks.length }, 202);
       } catch (e) {
         if (isFareboxError(e, 'bad_request')) return errorBody(c, 400, 'bad_request', e.message);

@@ -1,4 +1,4 @@
 export { createPreload, type Preload, type PreloadDeps } from './preload.ts';
-export type { DeadLetter, Routed, Row, Source, Stage } from './types.ts';
+export { encodeObjects, rowColumns, rowObject } from './rows.ts';
+export type { DeadLetter, EncodedRows, PreloadedBatch, Routed, Row, Source, Stage } from './types.ts';
 export { cleanTrip } from './clean/trips.ts';
-export { msToDateTime64, toDateTime64, toDecimal } from './convert.ts';

@@ -8,7 +8,8 @@ import type { ConsumedRecord } from '../log/index.ts';
 import { checkInMessage, claimCheckHeader, createFsObjectStore } from '../objects/index.ts';
 import { encodeWire, type SchemaRegistry } from '../registry/index.ts';
 import { createPreload } from './preload.ts';
-import type { DeadLetter, Routed } from './types.ts';
+import { rowObject } from './rows.ts';
+import type { DeadLetter, PreloadedBatch, Routed } from './types.ts';
 
 const schemas = new Map<number, string>([
   [1, contracts.trip_completed.versions[0]?.schemaText ?? ''],
@@ -25,7 +26,7 @@ const registry = {
 const objects = await createFsObjectStore({
   dir: await fs.mkdtemp(path.join(os.tmpdir(), 'farebox-preload-')),
 });
-const preload = createPreload({}, { registry, objects, now: () => Date.UTC(2025, 1, 1, 12) });
+const preload = createPreload({ workers: 0 }, { registry, objects, now: () => Date.UTC(2025, 1, 1, 12) });
 
 const trip: TripCompleted = {
   event_id: '0194b6a0-0000-7000-8000-000000000001',
@@ -76,26 +77,28 @@ async function dead(r: ConsumedRecord): Promise<DeadLetter> {
 async function row(r: ConsumedRecord): Promise<Record<string, unknown>> {
   const routed = await preload.process(r);
   if (!routed.ok) throw new Error(`expected ok, got ${routed.deadLetter.stage}: ${routed.deadLetter.reason}`);
-  return routed.row;
+  return rowObject(routed.type, routed.row);
 }
 
 describe('pre-load', () => {
-  it('converts a valid trip: instants to UTC DateTime64, money to exact decimals', async () => {
-    const r = await row(record(wire(2, trip)));
+  it('converts a valid trip: instants to epoch milliseconds, money to whole cents', async () => {
+    const r = await row(record(wire(2, { ...trip, tip_amount: 3.0000000000000004, extra: 3.499 })));
     expect(r).toMatchObject({
       event_id: trip.event_id,
-      pickup_datetime: '2025-02-01 05:18:38.000',
-      dropoff_datetime: '2025-02-01 05:26:59.000',
-      fare_amount: '10.00',
-      total_amount: '21.25',
-      cbd_congestion_fee: '0.75',
-      airport_fee: '0.00',
+      pickup_datetime: Date.UTC(2025, 1, 1, 5, 18, 38),
+      dropoff_datetime: Date.UTC(2025, 1, 1, 5, 26, 59),
+      fare_amount: 10,
+      tip_amount: 3,
+      extra: 3.5,
+      total_amount: 21.25,
+      cbd_congestion_fee: 0.75,
+      airport_fee: 0,
       ehail_fee: null,
       schema_id: 2,
       schema_version: 2,
       flags: [],
       _topic: 'trip_completed',
-      ingested_at: '2025-02-01 12:00:00.000',
+      ingested_at: Date.UTC(2025, 1, 1, 12),
     });
   });
 
@@ -168,5 +171,75 @@ describe('pre-load', () => {
     expect(await row(record(value, { [claimCheckHeader]: '1' }))).toMatchObject({ event_id: trip.event_id });
     const tampered = Buffer.from(JSON.stringify({ ...JSON.parse(value.toString()), size: 3 }));
     expect((await dead(record(tampered, { [claimCheckHeader]: '1' }))).reason).toMatch(/^claim check: /);
+  });
+});
+
+describe('pre-load in batches', () => {
+  const batch = (): ConsumedRecord[] => {
+    const { cbd_congestion_fee: _, ...v1 } = trip;
+    return [
+      record(wire(2, trip)),
+      record(wire(2, { ...trip, event_id: '0194b6a0-0000-7000-8000-000000000002', fare_amount: 'x' })),
+      record(Buffer.from('1,2019-01-01,x'), { [importErrorHeader]: 'f.csv line 7: bad time' }),
+      record(wire(1, { ...v1, event_id: '0194b6a0-0000-7000-8000-000000000003', total_amount: 20.5 })),
+      record(wire(99, trip)),
+      record(wire(3, { event_id: 'x' }), {}, 'vehicle_location'),
+    ];
+  };
+  const decoded = (b: PreloadedBatch) =>
+    b.tables.map((t) => ({
+      type: t.type,
+      rows: new TextDecoder()
+        .decode(t.body)
+        .split('\n')
+        .map((line) => rowObject(t.type, JSON.parse(line) as unknown[])),
+    }));
+
+  it('decides a batch the same on a worker thread as on the calling thread', async () => {
+    const records = batch();
+    const pooled = createPreload({ workers: 1 }, { registry, objects, now: () => Date.UTC(2025, 1, 1, 12) });
+    try {
+      const here = await preload.processBatch(records);
+      const there = await pooled.processBatch(records);
+      expect(there.loaded).toEqual([true, false, false, true, false, false]);
+      expect(here.loaded).toEqual(there.loaded);
+      expect(decoded(here)).toEqual(decoded(there));
+      expect(here.deadLetters).toEqual(there.deadLetters);
+      const [table] = decoded(there);
+      expect(table?.rows.map((r) => [r.event_id, r.schema_version, r.total_amount])).toEqual([
+        [trip.event_id, 2, 21.25],
+        ['0194b6a0-0000-7000-8000-000000000003', 1, 20.5],
+      ]);
+      expect(there.deadLetters.map((d) => [d.offset, d.stage, d.reason])).toEqual([
+        [records[2]?.offset, 'decode', 'import: f.csv line 7: bad time'],
+        [records[1]?.offset, 'validate', "field 'fare_amount' must be number"],
+        [records[4]?.offset, 'decode', 'schema id 99 is not in the schema registry'],
+        [records[5]?.offset, 'validate', expect.stringContaining("field 'vehicle_id' is required")],
+      ]);
+      expect(there.deadLetters[0]?.raw_base64).toBe(Buffer.from('1,2019-01-01,x').toString('base64'));
+    } finally {
+      await pooled.close();
+    }
+  });
+
+  it('resolves claim checks in a batch and merges their rows with the rest', async () => {
+    const claimed = await checkInMessage(
+      wire(2, { ...trip, event_id: '0194b6a0-0000-7000-8000-000000000009' }),
+      objects,
+    );
+    const pooled = createPreload({ workers: 1 }, { registry, objects });
+    try {
+      const b = await pooled.processBatch([
+        record(wire(2, trip)),
+        record(claimed, { [claimCheckHeader]: '1' }),
+      ]);
+      expect(b.loaded).toEqual([true, true]);
+      expect(decoded(b)[0]?.rows.map((r) => r.event_id)).toEqual([
+        trip.event_id,
+        '0194b6a0-0000-7000-8000-000000000009',
+      ]);
+    } finally {
+      await pooled.close();
+    }
   });
 });

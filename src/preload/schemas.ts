@@ -1,4 +1,7 @@
-/** Compiled validators per schema id, fetched from the registry once and cached. */
+/**
+ * Schemas by id: their texts fetched from the registry once (on the thread that has the registry), and
+ * compiled validators kept where the records are checked (the same thread, or a pre-load worker).
+ */
 import type { ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -12,25 +15,16 @@ export interface CompiledSchema {
   validate: ValidateFunction;
 }
 
-export interface SchemaCache {
-  /** The compiled schema, or undefined when the registry does not know the id. Registry outages throw. */
-  get(id: number): Promise<CompiledSchema | undefined>;
+export interface SchemaTexts {
+  /** The schema's text, or undefined when the registry does not know the id. Registry outages throw. */
+  get(id: number): Promise<string | undefined>;
 }
 
-export function createSchemaCache(registry: SchemaRegistry): SchemaCache {
-  const ajv = new Ajv2020({ allErrors: true, strict: false });
-  (addFormats as unknown as (a: Ajv2020) => void)(ajv);
-  const cache = new Map<number, Promise<CompiledSchema | undefined>>();
-  const load = async (id: number): Promise<CompiledSchema | undefined> => {
+export function createSchemaTexts(registry: SchemaRegistry): SchemaTexts {
+  const cache = new Map<number, Promise<string | undefined>>();
+  const load = async (id: number): Promise<string | undefined> => {
     try {
-      const { schema } = await registry.getById(id);
-      const parsed = JSON.parse(schema) as { title?: string; 'x-farebox-version'?: number };
-      return {
-        id,
-        version: parsed['x-farebox-version'] ?? 0,
-        title: parsed.title,
-        validate: ajv.compile(parsed),
-      };
+      return (await registry.getById(id)).schema;
     } catch (e) {
       if (isFareboxError(e, 'schema_not_found')) return undefined;
       cache.delete(id);
@@ -46,6 +40,39 @@ export function createSchemaCache(registry: SchemaRegistry): SchemaCache {
       }
       return hit;
     },
+  };
+}
+
+export interface CompiledSchemas {
+  /** Whether the id's text (or its absence from the registry) has been given. */
+  has: (id: number) => boolean;
+  /** Gives the text of a schema id, or undefined for an id the registry does not know. */
+  add: (id: number, text: string | undefined) => void;
+  /** The compiled schema; undefined for an id the registry does not know. */
+  get: (id: number) => CompiledSchema | undefined;
+}
+
+export function createCompiledSchemas(): CompiledSchemas {
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  (addFormats as unknown as (a: Ajv2020) => void)(ajv);
+  const compiled = new Map<number, CompiledSchema | undefined>();
+  return {
+    has: (id) => compiled.has(id),
+    add(id, text) {
+      if (compiled.has(id)) return;
+      if (text === undefined) {
+        compiled.set(id, undefined);
+        return;
+      }
+      const parsed = JSON.parse(text) as { title?: string; 'x-farebox-version'?: number };
+      compiled.set(id, {
+        id,
+        version: parsed['x-farebox-version'] ?? 0,
+        title: parsed.title,
+        validate: ajv.compile(parsed),
+      });
+    },
+    get: (id) => compiled.get(id),
   };
 }
 

@@ -5,7 +5,7 @@ import type { SchemaRegistry } from './types.ts';
 
 export type * from './types.ts';
 export { compatibilityLevels } from './types.ts';
-export { decodeWire, encodeWire, magicByte } from './wire-format.ts';
+export { decodeWire, encodeWire, encodeWireText, magicByte } from './wire-format.ts';
 export { createEmbeddedRegistry, canonicalJson } from './embedded.ts';
 export { checkJsonSchemaCompatibility } from './compatibility/json-schema.ts';
 export { registerContracts, type SchemaIds } from './register-contracts.ts';

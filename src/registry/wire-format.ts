@@ -3,13 +3,27 @@ import { FareboxError } from '../errors/index.ts';
 
 export const magicByte = 0;
 
-export function encodeWire(schemaId: number, payload: Uint8Array): Buffer {
+function checkSchemaId(schemaId: number): void {
   if (!Number.isInteger(schemaId) || schemaId < 0 || schemaId > 0xffffffff)
     throw new FareboxError('wire_format', `schema id ${schemaId} does not fit in 4 bytes`);
+}
+
+export function encodeWire(schemaId: number, payload: Uint8Array): Buffer {
+  checkSchemaId(schemaId);
   const out = Buffer.allocUnsafe(5 + payload.byteLength);
   out[0] = magicByte;
   out.writeUInt32BE(schemaId, 1);
   out.set(payload, 5);
+  return out;
+}
+
+/** The wire format around a JSON text, written straight into one buffer. */
+export function encodeWireText(schemaId: number, json: string): Buffer {
+  checkSchemaId(schemaId);
+  const out = Buffer.allocUnsafe(5 + Buffer.byteLength(json));
+  out[0] = magicByte;
+  out.writeUInt32BE(schemaId, 1);
+  out.write(json, 5);
   return out;
 }
 

@@ -2,8 +2,9 @@
  * One ClickHouse client for both engines: chDB in-process (`chdb/connection`) or a server over HTTP.
  * All farebox SQL then takes the same path.
  */
+import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
+import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
 import type { WarehouseConfig } from '../config/index.ts';
 import { wrapError } from '../errors/index.ts';
 
@@ -16,7 +17,19 @@ export interface Warehouse {
    * stick, so read-only queries get a connection of their own; over HTTP settings are per request.
    */
   readonly reader: ClickHouseClient;
+  /**
+   * Inserts a pre-encoded JSONCompactEachRow body (one JSON array per line, in `columns` order). On chDB
+   * the bytes go to the engine's parser as they are, with no copy into a JavaScript string.
+   */
+  insertEncoded(params: EncodedInsert): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface EncodedInsert {
+  table: string;
+  columns: readonly string[];
+  body: Uint8Array;
+  settings?: Record<string, string | number>;
 }
 
 type ChdbForClient = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
@@ -31,8 +44,8 @@ export async function openWarehouse(config: WarehouseConfig): Promise<Warehouse>
   try {
     if (config.kind === 'chdb') {
       // chdb builds on @clickhouse/client-common, whose types are a copy of the client's: same shape, other module.
-      const connection = createChdbConnection({ path: config.path }) as unknown as ChdbForClient;
-      const client = createClient({ connection });
+      const chdb: ChdbConnection = createChdbConnection({ path: config.path });
+      const client = createClient({ connection: chdb as unknown as ChdbForClient });
       await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
       await client.command({ query: `USE ${db}` });
       const reader = createClient({
@@ -44,6 +57,16 @@ export async function openWarehouse(config: WarehouseConfig): Promise<Warehouse>
         database: config.database,
         client,
         reader,
+        async insertEncoded({ table, columns, body, settings }) {
+          if (body.byteLength === 0) return;
+          await chdb.chdb.rawInsert({
+            table,
+            columns,
+            values: body,
+            format: 'JSONCompactEachRow',
+            ...(settings === undefined ? {} : { settings }),
+          });
+        },
         close: async () => {
           await reader.close();
           await client.close();
@@ -59,7 +82,23 @@ export async function openWarehouse(config: WarehouseConfig): Promise<Warehouse>
       password: config.password,
       database: config.database,
     });
-    return { kind: 'http', database: config.database, client, reader: client, close: () => client.close() };
+    return {
+      kind: 'http',
+      database: config.database,
+      client,
+      reader: client,
+      async insertEncoded({ table, columns, body, settings }) {
+        if (body.byteLength === 0) return;
+        await client.insert({
+          table,
+          columns: [...columns] as [string, ...string[]],
+          values: Readable.from([Buffer.from(body.buffer, body.byteOffset, body.byteLength)]),
+          format: 'JSONCompactEachRow',
+          ...(settings === undefined ? {} : { clickhouse_settings: settings }),
+        });
+      },
+      close: () => client.close(),
+    };
   } catch (e) {
     const where = config.kind === 'chdb' ? config.path : config.url;
     throw wrapError('warehouse', `cannot open the ClickHouse warehouse at ${where}`, e, {

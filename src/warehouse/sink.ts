@@ -7,13 +7,17 @@
  * load a batch twice; a crash between data insert and ledger insert re-inserts rows that the raw tables'
  * ReplacingMergeTree (by event_id) and the FINAL reader views absorb. The ledger thus counts every log
  * record exactly once: loaded + dead-lettered = consumed.
+ *
+ * Pipelined: while one batch is being inserted (on ClickHouse's threads), the next is pre-loaded (on a
+ * worker thread) and the one after is polled. Batches are loaded and committed strictly in order, and a
+ * batch that cannot be loaded stops every later one, so a commit never skips an unloaded record.
  */
 import { createHash } from 'node:crypto';
 import { contracts, deadLetterTopic, eventTypes, type EventType } from '../contracts/index.ts';
 import type { SinkConfig } from '../config/index.ts';
 import { wrapError } from '../errors/index.ts';
 import type { ConsumedRecord, EventLog, LogConsumer, PartitionOffset } from '../log/index.ts';
-import type { DeadLetter, Preload, Row } from '../preload/index.ts';
+import { encodeObjects, type DeadLetter, type Preload, type PreloadedBatch } from '../preload/index.ts';
 import type { Warehouse } from './connection.ts';
 import { rawTables } from './migrations.ts';
 
@@ -23,7 +27,7 @@ export interface SinkStats {
   deadLettered: Record<EventType, number>;
   batches: number;
   lastBatchMs: number;
-  /** Time spent per stage, in milliseconds, since start. */
+  /** Time spent per stage, in milliseconds, since start (stages overlap: they run on different threads). */
   timings: { poll: number; preload: number; insert: number; commit: number };
 }
 
@@ -49,14 +53,37 @@ export interface Sink {
   stats(): SinkStats;
 }
 
-interface Range {
-  topic: string;
-  partition: number;
-  first: number;
-  last: number;
+interface Range extends CommittedRange {
   loaded: number;
   dead: number;
 }
+
+/** Batches pre-loaded or loading at once: one inserting, one being pre-loaded. */
+const maxInFlight = 2;
+
+const deadLetterColumns = [
+  'topic',
+  'partition',
+  'offset',
+  'event_type',
+  'stage',
+  'reason',
+  'raw_base64',
+  'key',
+  'headers',
+  'schema_id',
+  'event_id',
+  'received_at',
+] as const satisfies readonly (keyof DeadLetter)[];
+const ledgerColumns = [
+  'topic',
+  'partition',
+  'first_offset',
+  'last_offset',
+  'loaded',
+  'dead_lettered',
+  'loaded_at',
+] as const;
 
 const zero = (): Record<EventType, number> => ({
   trip_completed: 0,
@@ -64,6 +91,9 @@ const zero = (): Record<EventType, number> => ({
   driver_document: 0,
 });
 const nowText = (): string => new Date().toISOString().replace('T', ' ').slice(0, 23);
+const encoder = new TextEncoder();
+const body = (columns: readonly string[], rows: readonly object[]): Uint8Array =>
+  encoder.encode(encodeObjects(columns, rows));
 
 /** Moves the group's committed offsets up to what the warehouse already holds. */
 export async function catchUpToLedger(log: EventLog, warehouse: Warehouse, group: string, topics: string[]) {
@@ -86,16 +116,33 @@ export async function catchUpToLedger(log: EventLog, warehouse: Warehouse, group
   }
 }
 
-async function withRetry<T>(what: string, f: () => Promise<T>, signal: AbortSignal): Promise<T> {
+async function withRetry<T>(what: string, f: () => Promise<T>, signal?: AbortSignal): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await f();
     } catch (e) {
       const err = wrapError('warehouse', what, e, { retriable: true });
-      if (!err.retriable || attempt >= 8 || signal.aborted) throw err;
+      if (!err.retriable || attempt >= 8 || signal?.aborted === true) throw err;
       await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 5000)));
     }
   }
+}
+
+/** Per partition: the offsets a batch spans and how many of them were loaded or dead-lettered. */
+function rangesOf(records: readonly ConsumedRecord[], loaded: readonly boolean[]): Range[] {
+  const ranges = new Map<string, Range>();
+  records.forEach((r, i) => {
+    const id = `${r.topic}/${r.partition}`;
+    let range = ranges.get(id);
+    if (range === undefined) {
+      range = { topic: r.topic, partition: r.partition, first: r.offset, last: r.offset, loaded: 0, dead: 0 };
+      ranges.set(id, range);
+    }
+    range.last = r.offset;
+    if (loaded[i] === true) range.loaded++;
+    else range.dead++;
+  });
+  return [...ranges.values()];
 }
 
 export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
@@ -109,66 +156,35 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
     lastBatchMs: 0,
     timings: { poll: 0, preload: 0, insert: 0, commit: 0 },
   };
-  let rows = new Map<EventType, Row[]>();
-  let deadLetters: DeadLetter[] = [];
-  let ranges = new Map<string, Range>();
-  let buffered = 0;
-  let consumer: LogConsumer | undefined;
 
-  const track = (r: ConsumedRecord, ok: boolean): void => {
-    const id = `${r.topic}/${r.partition}`;
-    const range = ranges.get(id) ?? {
-      topic: r.topic,
-      partition: r.partition,
-      first: r.offset,
-      last: r.offset,
-      loaded: 0,
-      dead: 0,
-    };
-    range.last = r.offset;
-    if (ok) range.loaded++;
-    else range.dead++;
-    ranges.set(id, range);
-  };
-
-  const flush = async (signal: AbortSignal): Promise<void> => {
-    if (buffered === 0 || consumer === undefined) return;
+  /** Inserts one pre-loaded batch, records it in the ledger and commits its offsets. */
+  const load = async (
+    consumer: LogConsumer,
+    records: readonly ConsumedRecord[],
+    batch: PreloadedBatch,
+    dispatchedAt: number,
+  ): Promise<void> => {
     const started = Date.now();
-    const batchRanges = [...ranges.values()];
+    const ranges = rangesOf(records, batch.loaded);
     const token = createHash('sha256')
-      .update(batchRanges.map((r) => `${r.topic}/${r.partition}/${r.first}-${r.last}`).join(','))
+      .update(ranges.map((r) => `${r.topic}/${r.partition}/${r.first}-${r.last}`).join(','))
       .digest('hex');
-    const settings = (table: string) => ({ insert_deduplication_token: `${config.group}:${table}:${token}` });
-    for (const [type, values] of rows) {
-      const table = rawTables[type];
-      await withRetry(
-        `insert into ${table}`,
-        () =>
-          warehouse.client.insert({
-            table,
-            values,
-            format: 'JSONEachRow',
-            clickhouse_settings: settings(table),
-          }),
-        signal,
+    const insert = (table: string, columns: readonly string[], data: Uint8Array) =>
+      withRetry(`insert into ${table}`, () =>
+        warehouse.insertEncoded({
+          table,
+          columns,
+          body: data,
+          settings: { insert_deduplication_token: `${config.group}:${table}:${token}` },
+        }),
       );
-    }
-    if (deadLetters.length > 0) {
-      const values = deadLetters;
-      await withRetry(
-        'insert into dead_letters',
-        () =>
-          warehouse.client.insert({
-            table: 'dead_letters',
-            values,
-            format: 'JSONEachRow',
-            clickhouse_settings: settings('dead_letters'),
-          }),
-        signal,
-      );
+    for (const t of batch.tables) await insert(rawTables[t.type], t.columns, t.body);
+    const dead = batch.deadLetters;
+    if (dead.length > 0) {
+      await insert('dead_letters', deadLetterColumns, body(deadLetterColumns, dead));
       await log.produce(
         deadLetterTopic,
-        values.map((d) => ({
+        dead.map((d) => ({
           key: Buffer.from(`${d.topic}/${d.partition}/${d.offset}`),
           value: Buffer.from(JSON.stringify(d)),
           headers: { 'farebox-stage': d.stage, 'farebox-source-topic': d.topic },
@@ -176,7 +192,7 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
       );
     }
     const loadedAt = nowText();
-    const ledger = batchRanges.map((r) => ({
+    const ledger = ranges.map((r) => ({
       topic: r.topic,
       partition: r.partition,
       first_offset: r.first,
@@ -185,75 +201,84 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
       dead_lettered: r.dead,
       loaded_at: loadedAt,
     }));
-    await withRetry(
-      'insert into load_ledger',
-      () =>
-        warehouse.client.insert({
-          table: 'load_ledger',
-          values: ledger,
-          format: 'JSONEachRow',
-          clickhouse_settings: settings('load_ledger'),
-        }),
-      signal,
-    );
+    await insert('load_ledger', ledgerColumns, body(ledgerColumns, ledger));
     const committing = Date.now();
     stats.timings.insert += committing - started;
     await consumer.commit(
-      batchRanges.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.last + 1 })),
+      ranges.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.last + 1 })),
     );
-    for (const [type, values] of rows) stats.loaded[type] += values.length;
-    for (const d of deadLetters) stats.deadLettered[d.event_type as EventType] += 1;
+    for (const t of batch.tables) stats.loaded[t.type] += t.rows;
+    for (const d of dead) stats.deadLettered[d.event_type as EventType] += 1;
+    stats.consumed += records.length;
     stats.batches++;
     stats.timings.commit += Date.now() - committing;
-    stats.lastBatchMs = Date.now() - started;
-    rows = new Map();
-    deadLetters = [];
-    ranges = new Map();
-    buffered = 0;
-    deps.onBatch?.(stats, batchRanges);
+    stats.timings.preload += batch.busyMs;
+    stats.lastBatchMs = Date.now() - dispatchedAt;
+    deps.onBatch?.(stats, ranges);
   };
 
   return {
     stats: () => stats,
     async run(signal) {
       await catchUpToLedger(log, warehouse, config.group, topics);
-      const never = new AbortController().signal;
-      consumer = await log.consumer({
+      let buffer: ConsumedRecord[] = [];
+      let firstBufferedAt = 0;
+      /** Resolves when every batch dispatched so far is committed; rejects if one could not be. */
+      let loaded: Promise<void> = Promise.resolve();
+      const inFlight: Promise<void>[] = [];
+      let failed = false;
+
+      const dispatch = (consumer: LogConsumer): void => {
+        if (buffer.length === 0) return;
+        const records = buffer;
+        buffer = [];
+        const dispatchedAt = Date.now();
+        const preloaded = withRetry('pre-load a batch', () => preload.processBatch(records));
+        preloaded.catch(() => undefined);
+        loaded = loaded.then(async () => load(consumer, records, await preloaded, dispatchedAt));
+        loaded.catch(() => {
+          failed = true;
+        });
+        const done = loaded.catch(() => undefined);
+        inFlight.push(done);
+        void done.then(() => inFlight.splice(inFlight.indexOf(done), 1));
+      };
+
+      // A revocation may come while the consumer is still joining: then nothing is buffered yet.
+      const joined: { consumer?: LogConsumer } = {};
+      const consumer = await log.consumer({
         group: config.group,
         topics,
-        onPartitionsRevoked: () => flush(never),
+        onPartitionsRevoked: async () => {
+          if (joined.consumer !== undefined) dispatch(joined.consumer);
+          await loaded;
+        },
       });
-      let firstBufferedAt = 0;
+      joined.consumer = consumer;
       try {
-        while (!signal.aborted) {
+        while (!signal.aborted && !failed) {
           const wait =
-            buffered === 0 ? config.batchMs : Math.max(0, firstBufferedAt + config.batchMs - Date.now());
+            buffer.length === 0 ? config.batchMs : Math.max(0, firstBufferedAt + config.batchMs - Date.now());
           const polling = Date.now();
           const records = await consumer.poll({
-            maxRecords: Math.max(1, config.batchRows - buffered),
+            maxRecords: Math.max(1, config.batchRows - buffer.length),
             timeoutMs: Math.min(wait, 200),
           });
-          const processing = Date.now();
-          stats.timings.poll += processing - polling;
-          for (const record of records) {
-            const routed = await preload.process(record);
-            if (routed.ok) {
-              const list = rows.get(routed.type) ?? [];
-              list.push(routed.row);
-              rows.set(routed.type, list);
-            } else deadLetters.push(routed.deadLetter);
-            track(record, routed.ok);
-            if (buffered++ === 0) firstBufferedAt = Date.now();
-            stats.consumed++;
+          stats.timings.poll += Date.now() - polling;
+          if (records.length > 0) {
+            if (buffer.length === 0) firstBufferedAt = Date.now();
+            for (const r of records) buffer.push(r);
           }
-          stats.timings.preload += Date.now() - processing;
           if (
-            buffered >= config.batchRows ||
-            (buffered > 0 && Date.now() - firstBufferedAt >= config.batchMs)
-          )
-            await flush(never);
+            buffer.length >= config.batchRows ||
+            (buffer.length > 0 && Date.now() - firstBufferedAt >= config.batchMs)
+          ) {
+            dispatch(consumer);
+            while (inFlight.length >= maxInFlight) await inFlight[0];
+          }
         }
-        await flush(never);
+        if (!failed) dispatch(consumer);
+        await loaded;
       } finally {
         await consumer.close();
       }

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import type { FsyncPolicy } from '../../config/index.ts';
 import { wrapError } from '../../errors/index.ts';
 import type { ConsumedRecord } from '../types.ts';
-import { decodeFrame, encodeFrame, frameHeaderBytes } from './frame.ts';
+import { decodeFrame, encodeFrame, frameHeaderBytes, type EncodedFrame } from './frame.ts';
 import { indexFrame, newSegment, positionFor, readAt, recoverSegment, type Segment } from './segment.ts';
 
 export interface AppendInput {
@@ -14,7 +14,7 @@ export interface AppendInput {
 }
 
 interface Waiting {
-  frames: Buffer[];
+  frames: EncodedFrame[];
   first: number;
   resolve: (firstOffset: number) => void;
   reject: (e: unknown) => void;
@@ -83,28 +83,31 @@ export async function openPartition(o: PartitionOptions): Promise<Partition> {
       queue = [];
       try {
         let offset = (batch[0] as Waiting).first;
-        let chunk: Buffer[] = [];
+        let chunk: EncodedFrame[] = [];
         let chunkBytes = 0;
         const writeChunk = async (): Promise<void> => {
           if (chunk.length === 0) return;
-          await writer.write(Buffer.concat(chunk, chunkBytes));
+          // writev hands the frames to the kernel as they are (libuv writes them all, in order).
+          const { bytesWritten } = await writer.writev(chunk.flatMap((f) => f.parts));
+          if (bytesWritten !== chunkBytes)
+            throw new Error(`short write: ${bytesWritten} of ${chunkBytes} bytes`);
           if (o.fsync.mode === 'always') await writer.datasync();
           else dirty = true;
           let pos = active.size;
           for (const f of chunk) {
-            indexFrame(active, offset++, pos, f.readDoubleBE(frameHeaderBytes + 8), f.length);
-            pos += f.length;
+            indexFrame(active, offset++, pos, f.timestamp, f.size);
+            pos += f.size;
           }
           chunk = [];
           chunkBytes = 0;
         };
         for (const f of batch.flatMap((w) => w.frames)) {
-          if (active.size + chunkBytes > 0 && active.size + chunkBytes + f.length > o.segmentBytes) {
+          if (active.size + chunkBytes > 0 && active.size + chunkBytes + f.size > o.segmentBytes) {
             await writeChunk();
             await roll(offset);
           }
           chunk.push(f);
-          chunkBytes += f.length;
+          chunkBytes += f.size;
         }
         await writeChunk();
         for (const w of batch) w.resolve(w.first);

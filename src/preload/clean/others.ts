@@ -7,15 +7,10 @@
  * image or a PDF → flag unexpected_content_type; text trimmed.
  */
 import type { Cleaned } from '../types.ts';
-
-function trim(e: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(e)) out[k] = typeof v === 'string' ? v.trim() : v;
-  return out;
-}
+import { trimStrings } from './trips.ts';
 
 export function cleanLocation(input: Record<string, unknown>): Cleaned {
-  const e = trim(input);
+  const e = trimStrings(input);
   const flags: string[] = [];
   const lat = e.lat as number;
   const lon = e.lon as number;
@@ -25,7 +20,7 @@ export function cleanLocation(input: Record<string, unknown>): Cleaned {
 }
 
 export function cleanDocument(input: Record<string, unknown>): Cleaned {
-  const e = trim(input);
+  const e = trimStrings(input);
   const flags: string[] = [];
   const expires = e.expires_on as string | null;
   if (expires !== null && expires < (e.event_time as string).slice(0, 10)) flags.push('expired');

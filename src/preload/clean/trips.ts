@@ -44,10 +44,13 @@ function normaliseFlag(v: unknown, flags: string[]): string | null {
   return null;
 }
 
-function trimStrings(e: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(e)) out[k] = typeof v === 'string' ? v.trim() : v;
-  return out;
+/** Trims text fields in place (the event was just parsed for this record alone). */
+export function trimStrings(e: Record<string, unknown>): Record<string, unknown> {
+  for (const k in e) {
+    const v = e[k];
+    if (typeof v === 'string' && (v.charCodeAt(0) <= 32 || v.charCodeAt(v.length - 1) <= 32)) e[k] = v.trim();
+  }
+  return e;
 }
 
 export function cleanTrip(input: Record<string, unknown>): Cleaned {
