@@ -37,6 +37,7 @@ export default tseslint.config(
       'bench/**',
       '**/*.test.ts',
       'bin/**',
+      'services/**',
       'vitest.config.ts',
       'eslint.config.js',
     ],

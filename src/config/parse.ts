@@ -195,7 +195,9 @@ export function parseConfig(sources: ConfigSources = {}): Config {
       group: get('sinkGroup').value,
       batchRows: number(get('sinkBatchRows'), { min: 1, integer: true }),
       batchMs: number(get('sinkBatchMs'), { min: 1, integer: true }),
+      retrySeconds: number(get('sinkRetrySeconds'), { min: 0, integer: true }),
     },
+    registryPort: number(get('registryPort'), { min: 0, max: 65535, integer: true }),
     preload: { workers: number(get('preloadWorkers'), { min: 0, max: 64, integer: true }) },
     simulator: {
       vehicles: number(get('vehicles'), { min: 0, max: 100_000, integer: true }),

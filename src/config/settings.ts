@@ -97,6 +97,13 @@ export const settings = [
     help: 'HTTP port of gateway and dashboards',
   },
   {
+    key: 'registryPort',
+    env: 'FAREBOX_REGISTRY_PORT',
+    flag: '--registry-port',
+    default: '8081',
+    help: 'HTTP port of the schema registry service (farebox serve registry)',
+  },
+  {
     key: 'tokens',
     env: 'FAREBOX_TOKENS',
     flag: '--tokens',
@@ -137,6 +144,13 @@ export const settings = [
     flag: '--sink-batch-ms',
     default: '500',
     help: '…or after this many milliseconds',
+  },
+  {
+    key: 'sinkRetrySeconds',
+    env: 'FAREBOX_SINK_RETRY_SECONDS',
+    flag: '--sink-retry-seconds',
+    default: '300',
+    help: 'how long the sink retries a batch the warehouse cannot take (it waits meanwhile; then it stops)',
   },
   {
     key: 'preloadWorkers',

@@ -60,6 +60,8 @@ export interface SinkConfig {
   group: string;
   batchRows: number;
   batchMs: number;
+  /** How long a batch the warehouse cannot take is retried before the sink gives up. */
+  retrySeconds: number;
 }
 
 export interface PreloadConfig {
@@ -87,6 +89,8 @@ export interface Config {
   ingest: IngestConfig;
   sink: SinkConfig;
   preload: PreloadConfig;
+  /** Port of the schema registry service (`farebox serve registry`). */
+  registryPort: number;
   simulator: SimulatorConfig;
   /** Where the TLC zone table lives. */
   zonesFile: string;

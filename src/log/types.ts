@@ -7,6 +7,14 @@ export interface TopicSpec {
   retentionMs?: number;
   /** Keep at most this many bytes per partition (whole segments are deleted). */
   retentionBytes?: number;
+  /**
+   * 'compact' keeps the latest record per key (Kafka's log compaction; a null value deletes the key);
+   * 'delete' (the default) drops whole segments by retention. The embedded log keeps every record of a
+   * compacted topic (a superset of what Kafka keeps), which readers of compacted topics must tolerate.
+   */
+  cleanupPolicy?: 'delete' | 'compact';
+  /** Copies of each partition (Kafka); the embedded log has one. Defaults to the configured factor. */
+  replicationFactor?: number;
 }
 
 export interface LogRecord {

@@ -1,10 +1,11 @@
-import { FareboxError } from '../errors/index.ts';
 import type { ObjectsConfig } from '../config/index.ts';
 import { createFsObjectStore } from './fs/fs-store.ts';
+import { createS3ObjectStore } from './s3/s3-store.ts';
 import type { ObjectStore } from './types.ts';
 
 export type { ObjectRef, ObjectStore } from './types.ts';
 export { createFsObjectStore } from './fs/fs-store.ts';
+export { createS3ObjectStore } from './s3/s3-store.ts';
 export { verifyBytes } from './verify.ts';
 export {
   checkInFields,
@@ -17,9 +18,5 @@ export {
 
 /** The object store named by the configuration. */
 export async function createObjectStore(config: ObjectsConfig): Promise<ObjectStore> {
-  if (config.kind === 'file') return createFsObjectStore(config);
-  throw new FareboxError('config_invalid', 'the S3 object store arrives with issue 3', {
-    where: 'FAREBOX_OBJECTS',
-    hint: 'use file:./dir for now',
-  });
+  return config.kind === 'file' ? createFsObjectStore(config) : createS3ObjectStore(config);
 }

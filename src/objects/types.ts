@@ -17,5 +17,10 @@ export interface ObjectStore {
   has(sha256: string): Promise<boolean>;
   delete(sha256: string): Promise<void>;
   list(): AsyncIterable<{ sha256: string; size: number }>;
+  /**
+   * A URL a reader can fetch the object from: a presigned, expiring GET URL on S3; the file's own URL
+   * for the local directory (readable on this machine only).
+   */
+  downloadUrl(ref: ObjectRef, expiresInSeconds?: number): Promise<string>;
   close(): Promise<void>;
 }

@@ -1,16 +1,18 @@
 /**
  * One ClickHouse client for both engines: chDB in-process (`chdb/connection`) or a server over HTTP.
- * All farebox SQL then takes the same path.
+ * All farebox SQL then takes the same path; the server's dialect (dialect.ts) covers old servers.
  */
 import { Readable } from 'node:stream';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
 import type { WarehouseConfig } from '../config/index.ts';
 import { wrapError } from '../errors/index.ts';
+import { dialectFor, type Dialect } from './dialect.ts';
 
 export interface Warehouse {
   readonly kind: WarehouseConfig['kind'];
   readonly database: string;
+  readonly dialect: Dialect;
   readonly client: ClickHouseClient;
   /**
    * For people's queries. On chDB, settings given per query are SET on the connection's session and
@@ -34,71 +36,97 @@ export interface EncodedInsert {
 
 type ChdbForClient = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
+/** Errors are ours to report (wrapped, with hints); the client's own logging would print them twice. */
+const quiet = { log: { level: ClickHouseLogLevel.OFF } };
+
 function quoteIdent(name: string): string {
   return `\`${name.replaceAll('\\', '\\\\').replaceAll('`', '\\`')}\``;
+}
+
+async function openChdb(config: Extract<WarehouseConfig, { kind: 'chdb' }>, db: string): Promise<Warehouse> {
+  // chdb builds on @clickhouse/client-common, whose types are a copy of the client's: same shape, other module.
+  const chdb: ChdbConnection = createChdbConnection({ path: config.path });
+  const client = createClient({ ...quiet, connection: chdb as unknown as ChdbForClient });
+  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
+  await client.command({ query: `USE ${db}` });
+  const reader = createClient({
+    ...quiet,
+    connection: createChdbConnection({ path: config.path }) as unknown as ChdbForClient,
+  });
+  await reader.command({ query: `USE ${db}` });
+  return {
+    kind: 'chdb',
+    database: config.database,
+    dialect: dialectFor('chdb'),
+    client,
+    reader,
+    async insertEncoded({ table, columns, body, settings }) {
+      if (body.byteLength === 0) return;
+      await chdb.chdb.rawInsert({
+        table,
+        columns,
+        values: body,
+        format: 'JSONCompactEachRow',
+        ...(settings === undefined ? {} : { settings }),
+      });
+    },
+    close: async () => {
+      await reader.close();
+      await client.close();
+    },
+  };
+}
+
+async function openServer(
+  config: Extract<WarehouseConfig, { kind: 'http' }>,
+  db: string,
+): Promise<Warehouse> {
+  const auth = { url: config.url, username: config.username, password: config.password, ...quiet };
+  const boot = createClient(auth);
+  let dialect: Dialect;
+  try {
+    const version = await boot.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' });
+    dialect = dialectFor((await version.json<{ v: string }>())[0]?.v ?? '0');
+    await boot.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
+  } finally {
+    await boot.close();
+  }
+  const client = createClient({ ...auth, database: config.database });
+  return {
+    kind: 'http',
+    database: config.database,
+    dialect,
+    client,
+    reader: client,
+    async insertEncoded({ table, columns, body, settings }) {
+      if (body.byteLength === 0) return;
+      const encoded = dialect.insertBody(table, columns, body);
+      const clickhouse_settings = dialect.insertSettings(settings);
+      // exec sends the bytes as they are: client.insert would re-encode a JSON-format stream row by row.
+      const result = await client.exec({
+        query: `INSERT INTO ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) FORMAT ${encoded.format}`,
+        values: Readable.from(
+          [Buffer.from(encoded.body.buffer, encoded.body.byteOffset, encoded.body.byteLength)],
+          {
+            objectMode: false,
+          },
+        ),
+        ...(clickhouse_settings === undefined ? {} : { clickhouse_settings }),
+      });
+      result.stream.resume();
+      await new Promise<void>((resolve, reject) => {
+        result.stream.once('end', resolve).once('error', reject);
+      });
+    },
+    close: () => client.close(),
+  };
 }
 
 /** Opens the warehouse and makes sure its database exists and is the default for every query. */
 export async function openWarehouse(config: WarehouseConfig): Promise<Warehouse> {
   const db = quoteIdent(config.database);
   try {
-    if (config.kind === 'chdb') {
-      // chdb builds on @clickhouse/client-common, whose types are a copy of the client's: same shape, other module.
-      const chdb: ChdbConnection = createChdbConnection({ path: config.path });
-      const client = createClient({ connection: chdb as unknown as ChdbForClient });
-      await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
-      await client.command({ query: `USE ${db}` });
-      const reader = createClient({
-        connection: createChdbConnection({ path: config.path }) as unknown as ChdbForClient,
-      });
-      await reader.command({ query: `USE ${db}` });
-      return {
-        kind: 'chdb',
-        database: config.database,
-        client,
-        reader,
-        async insertEncoded({ table, columns, body, settings }) {
-          if (body.byteLength === 0) return;
-          await chdb.chdb.rawInsert({
-            table,
-            columns,
-            values: body,
-            format: 'JSONCompactEachRow',
-            ...(settings === undefined ? {} : { settings }),
-          });
-        },
-        close: async () => {
-          await reader.close();
-          await client.close();
-        },
-      };
-    }
-    const boot = createClient({ url: config.url, username: config.username, password: config.password });
-    await boot.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
-    await boot.close();
-    const client = createClient({
-      url: config.url,
-      username: config.username,
-      password: config.password,
-      database: config.database,
-    });
-    return {
-      kind: 'http',
-      database: config.database,
-      client,
-      reader: client,
-      async insertEncoded({ table, columns, body, settings }) {
-        if (body.byteLength === 0) return;
-        await client.insert({
-          table,
-          columns: [...columns] as [string, ...string[]],
-          values: Readable.from([Buffer.from(body.buffer, body.byteOffset, body.byteLength)]),
-          format: 'JSONCompactEachRow',
-          ...(settings === undefined ? {} : { clickhouse_settings: settings }),
-        });
-      },
-      close: () => client.close(),
-    };
+    return config.kind === 'chdb' ? await openChdb(config, db) : await openServer(config, db);
   } catch (e) {
     const where = config.kind === 'chdb' ? config.path : config.url;
     throw wrapError('warehouse', `cannot open the ClickHouse warehouse at ${where}`, e, {

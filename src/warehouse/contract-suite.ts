@@ -62,9 +62,7 @@ export function describeWarehouseContract(
     it('has exactly the raw-table columns pre-load fills, in its order', async () => {
       for (const type of eventTypes) {
         const r = await warehouse.client.query({
-          query: `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {t:String}
-                  ORDER BY position`,
-          query_params: { t: rawTables[type] },
+          query: `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = '${rawTables[type]}'`,
           format: 'JSONEachRow',
         });
         const names = (await r.json<{ name: string }>()).map((c) => c.name);
@@ -72,7 +70,7 @@ export function describeWarehouseContract(
       }
     });
 
-    it('reads epoch milliseconds into DateTime64 and cents into Decimal exactly', async () => {
+    it('reads epoch milliseconds into DateTime64 (whole seconds on a legacy server) and cents into Decimal exactly', async () => {
       const ms = Date.UTC(2025, 0, 5, 23, 59, 58, 123);
       const trip: Record<string, unknown> = {
         event_id: '0194b6a0-0000-7000-8000-0000000000a1',
@@ -106,19 +104,20 @@ export function describeWarehouseContract(
         body: body([rowColumns.trip_completed.map((c) => trip[c] ?? null)]),
       });
       const r = await warehouse.client.query({
-        query: `SELECT toString(pickup_datetime) AS p, toString(dropoff_datetime) AS d, toString(fare_amount) AS f,
-                       toString(extra) AS x, toString(mta_tax) AS m, toUInt8(fare_amount + extra + mta_tax + improvement_surcharge = total_amount) AS adds_up,
+        query: `SELECT toString(pickup_datetime) AS p, toString(dropoff_datetime) AS d, toInt32(fare_amount * 100) AS f,
+                       toInt32(extra * 100) AS x, toInt32(mta_tax * 100) AS m, toUInt8(fare_amount + extra + mta_tax + improvement_surcharge = total_amount) AS adds_up,
                        congestion_surcharge, flags
                 FROM trips WHERE event_id = '0194b6a0-0000-7000-8000-0000000000a1'`,
         format: 'JSONEachRow',
       });
+      const shown = (text: string) => (warehouse.dialect.name === 'legacy' ? text.slice(0, 19) : text);
       expect(await r.json()).toEqual([
         {
-          p: '2025-01-05 23:49:58.123',
-          d: '2025-01-05 23:59:58.123',
-          f: '0.3',
-          x: '1234567.89',
-          m: '-0.5',
+          p: shown('2025-01-05 23:49:58.123'),
+          d: shown('2025-01-05 23:59:58.123'),
+          f: 30,
+          x: 123456789,
+          m: -50,
           adds_up: 1,
           congestion_surcharge: null,
           flags: ['zero_passengers'],
@@ -126,7 +125,7 @@ export function describeWarehouseContract(
       ]);
     });
 
-    it('inserts a batch once per dedup token, so a retried insert adds nothing', async () => {
+    it('absorbs a retried insert: once per dedup token, and readers see each event once', async () => {
       const rows = [1, 2, 3].map((i) => ping(`0194b6a0-0000-7000-8000-0000000000b${i}`, Date.now(), 10 + i));
       const insert = (token: string) =>
         warehouse.insertEncoded({
@@ -138,10 +137,12 @@ export function describeWarehouseContract(
       await insert('contract-token-1');
       await insert('contract-token-1');
       const raw = `SELECT count() FROM raw_vehicle_locations WHERE _offset BETWEEN 11 AND 13`;
-      expect(await count(raw)).toBe(3);
+      // Servers before 22.2 have no dedup tokens: there the reader view alone absorbs the retry.
+      const legacy = warehouse.dialect.name === 'legacy';
+      expect(await count(raw)).toBe(legacy ? 6 : 3);
       // A new token is a new insert; readers still see each event id once.
       await insert('contract-token-2');
-      expect(await count(raw)).toBe(6);
+      expect(await count(raw)).toBe(legacy ? 9 : 6);
       expect(await count(`SELECT count() FROM vehicle_locations WHERE event_id LIKE '%0000000000b_'`)).toBe(
         3,
       );

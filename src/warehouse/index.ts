@@ -1,4 +1,6 @@
-export { openWarehouse, type Warehouse } from './connection.ts';
+export { openWarehouse, type EncodedInsert, type Warehouse } from './connection.ts';
+export { dialectFor, sqlString, type Dialect } from './dialect.ts';
+export { tables, tableDef, type TableDef } from './tables.ts';
 export { migrate, migrations, rawTables, readerViews, type Migration } from './migrations.ts';
 export {
   createSink,

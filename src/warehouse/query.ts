@@ -26,7 +26,8 @@ export async function runReadOnlyQuery(
   try {
     const result = await warehouse.reader.query({
       query: sql.trim().replace(/;\s*$/, ''),
-      format: 'JSONCompactEachRowWithNamesAndTypes',
+      // JSONCompact (names and types in `meta`) is read by every ClickHouse version farebox supports.
+      format: 'JSONCompact',
       clickhouse_settings: {
         readonly: '2',
         max_execution_time: limits.timeoutSeconds,
@@ -34,12 +35,14 @@ export async function runReadOnlyQuery(
         result_overflow_mode: 'break',
       },
     });
-    const lines = await result.json<unknown[]>();
-    const [names = [], types = [], ...data] = lines as string[][];
-    const columns = names.map((name, i) => ({ name, type: types[i] ?? '' }));
+    const { meta, data } = (await result.json()) as unknown as {
+      meta: { name: string; type: string }[];
+      data: unknown[][];
+    };
+    const columns = meta.map((m) => ({ name: m.name, type: m.type }));
     const rows = data.slice(0, limits.maxRows).map((values) => {
       const row: Record<string, unknown> = {};
-      names.forEach((n, i) => (row[n] = values[i]));
+      columns.forEach((c, i) => (row[c.name] = values[i]));
       return row;
     });
     return { columns, rows, truncated: data.length > limits.maxRows, elapsedMs: Date.now() - started };

@@ -19,6 +19,7 @@ import { wrapError } from '../errors/index.ts';
 import type { ConsumedRecord, EventLog, LogConsumer, PartitionOffset } from '../log/index.ts';
 import { encodeObjects, type DeadLetter, type Preload, type PreloadedBatch } from '../preload/index.ts';
 import type { Warehouse } from './connection.ts';
+import { sqlString } from './dialect.ts';
 import { rawTables } from './migrations.ts';
 
 export interface SinkStats {
@@ -45,6 +46,8 @@ export interface SinkDeps {
   preload: Preload;
   /** Called after each committed batch, e.g. to update a status line. */
   onBatch?: (stats: SinkStats, committed: CommittedRange[]) => void;
+  /** Called before a failed step is tried again (the warehouse is down, say), e.g. to log it. */
+  onRetry?: (what: string, attempt: number, error: Error) => void;
 }
 
 export interface Sink {
@@ -99,8 +102,7 @@ const body = (columns: readonly string[], rows: readonly object[]): Uint8Array =
 export async function catchUpToLedger(log: EventLog, warehouse: Warehouse, group: string, topics: string[]) {
   const result = await warehouse.client.query({
     query: `SELECT topic, partition, max(last_offset) AS last FROM load_ledger FINAL
-            WHERE topic IN ({topics:Array(String)}) GROUP BY topic, partition`,
-    query_params: { topics },
+            WHERE topic IN (${topics.map(sqlString).join(', ')}) GROUP BY topic, partition`,
     format: 'JSONEachRow',
   });
   const rows = await result.json<{ topic: string; partition: number; last: string }>();
@@ -116,14 +118,27 @@ export async function catchUpToLedger(log: EventLog, warehouse: Warehouse, group
   }
 }
 
-async function withRetry<T>(what: string, f: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+/**
+ * Retries what failed for a reason that may pass (the warehouse restarting, a network blip) with backoff,
+ * for up to `budgetMs`; the batch waits meanwhile, and nothing later is committed before it.
+ */
+async function withRetry<T>(
+  what: string,
+  f: () => Promise<T>,
+  budgetMs: number,
+  onRetry?: (what: string, attempt: number, error: Error) => void,
+): Promise<T> {
+  const deadline = Date.now() + budgetMs;
   for (let attempt = 1; ; attempt++) {
     try {
       return await f();
     } catch (e) {
       const err = wrapError('warehouse', what, e, { retriable: true });
-      if (!err.retriable || attempt >= 8 || signal?.aborted === true) throw err;
-      await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 5000)));
+      if (!err.retriable || Date.now() >= deadline) throw err;
+      onRetry?.(what, attempt, err);
+      await new Promise((r) =>
+        setTimeout(r, Math.min(100 * 2 ** attempt, 5000, Math.max(0, deadline - Date.now()))),
+      );
     }
   }
 }
@@ -170,13 +185,17 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
       .update(ranges.map((r) => `${r.topic}/${r.partition}/${r.first}-${r.last}`).join(','))
       .digest('hex');
     const insert = (table: string, columns: readonly string[], data: Uint8Array) =>
-      withRetry(`insert into ${table}`, () =>
-        warehouse.insertEncoded({
-          table,
-          columns,
-          body: data,
-          settings: { insert_deduplication_token: `${config.group}:${table}:${token}` },
-        }),
+      withRetry(
+        `insert into ${table}`,
+        () =>
+          warehouse.insertEncoded({
+            table,
+            columns,
+            body: data,
+            settings: { insert_deduplication_token: `${config.group}:${table}:${token}` },
+          }),
+        config.retrySeconds * 1000,
+        deps.onRetry,
       );
     for (const t of batch.tables) await insert(rawTables[t.type], t.columns, t.body);
     const dead = batch.deadLetters;
@@ -233,7 +252,12 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
         const records = buffer;
         buffer = [];
         const dispatchedAt = Date.now();
-        const preloaded = withRetry('pre-load a batch', () => preload.processBatch(records));
+        const preloaded = withRetry(
+          'pre-load a batch',
+          () => preload.processBatch(records),
+          config.retrySeconds * 1000,
+          deps.onRetry,
+        );
         preloaded.catch(() => undefined);
         loaded = loaded.then(async () => load(consumer, records, await preloaded, dispatchedAt));
         loaded.catch(() => {

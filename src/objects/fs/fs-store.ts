@@ -73,6 +73,9 @@ export async function createFsObjectStore(config: { dir: string }): Promise<Obje
         }
       }
     },
+    downloadUrl(ref) {
+      return Promise.resolve(pathToFileURL(fileOf(ref.sha256)).href);
+    },
     async close() {},
   };
 }
