@@ -1,10 +1,11 @@
 /** The `farebox` command. */
 import { Command, CommanderError, Option } from 'commander';
 import { parseConfig, settings, type Config, type SettingKey } from '../config/index.ts';
-import { isFareboxError } from '../errors/index.ts';
+import { FareboxError, isFareboxError } from '../errors/index.ts';
 import { importCommand } from './import.ts';
 import { queryCommand, type QueryFormat } from './query.ts';
 import { statusCommand } from './status.ts';
+import { roles, serve, type Role } from './serve.ts';
 import { up } from './up.ts';
 
 const examples = `
@@ -49,6 +50,36 @@ export function buildProgram(): Command {
         simulate: opts.simulate,
         ...(opts.duration === undefined ? {} : { durationMs: Number(opts.duration) * 1000 }),
       });
+    });
+
+  program
+    .command('serve')
+    .description('run parts of the platform as processes of their own (for Kafka, S3, a ClickHouse server)')
+    .argument('<roles...>', `one or more of: ${roles.join(', ')}`)
+    .addHelpText(
+      'after',
+      `
+Roles:
+  gateway     HTTP ingest on --port (POST /v1/events/{type})
+  registry    Confluent-compatible schema registry on --registry-port; state in the log's _schemas topic
+  sink        consume, pre-load on worker threads, insert, commit; start several to share the partitions
+  preload     the same as sink: pre-load's output is committed together with the insert
+  simulator   the fleet simulator
+
+Example, each in its own terminal:
+  export FAREBOX_LOG=kafka://127.0.0.1:9092 FAREBOX_REGISTRY=http://127.0.0.1:8081
+  export FAREBOX_OBJECTS='s3://media?endpoint=http://127.0.0.1:9000' FAREBOX_WAREHOUSE=http://default:@127.0.0.1:8123/farebox
+  npx farebox serve registry
+  npx farebox serve gateway
+  npx farebox serve sink        # and again, for a second sink in the same group`,
+    )
+    .action(async (wanted: string[], _opts: unknown, cmd: Command) => {
+      const unknown = wanted.filter((r) => !(roles as readonly string[]).includes(r));
+      if (unknown.length > 0)
+        throw new FareboxError('bad_request', `unknown role '${unknown.join("', '")}'`, {
+          hint: `roles: ${roles.join(', ')}`,
+        });
+      await serve(configFrom(cmd), wanted as Role[]);
     });
 
   program

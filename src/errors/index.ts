@@ -5,10 +5,13 @@ export type ErrorCode =
   | 'schema_invalid'
   | 'schema_incompatible'
   | 'schema_not_found'
+  | 'registry_unavailable'
   | 'wire_format'
   | 'log_io'
   | 'log_corrupt'
   | 'log_locked'
+  /** Offsets cannot be moved from outside while the group has members (Kafka). */
+  | 'log_group_active'
   | 'topic_unknown'
   | 'object_missing'
   | 'object_hash_mismatch'

@@ -79,7 +79,11 @@ function legacyType(type: string): string {
 function legacyValue(type: string, v: unknown): unknown {
   if (v === null || v === undefined) return v;
   if (type.includes('DateTime64'))
-    return typeof v === 'number' ? Math.floor(v / 1000) : String(v).slice(0, 19).replace('T', ' ');
+    return typeof v === 'number'
+      ? Math.floor(v / 1000)
+      : typeof v === 'string'
+        ? v.slice(0, 19).replace('T', ' ')
+        : v;
   if (type.startsWith('Map(')) return JSON.stringify(v);
   return v;
 }

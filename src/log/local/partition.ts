@@ -196,7 +196,7 @@ export async function openPartition(o: PartitionOptions): Promise<Partition> {
         if (!tooOld && !tooBig) break;
         segments.shift();
         total -= oldest.size;
-        await oldest.reader?.close();
+        await (await oldest.reader)?.close();
         await fs.rm(oldest.file, { force: true });
       }
     },
@@ -204,7 +204,7 @@ export async function openPartition(o: PartitionOptions): Promise<Partition> {
       while (flushing || queue.length > 0) await new Promise((r) => setTimeout(r, 1));
       await writer.sync();
       await writer.close();
-      for (const s of segments) await s.reader?.close();
+      for (const s of segments) await (await s.reader)?.close();
     },
   };
 }

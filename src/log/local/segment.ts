@@ -17,7 +17,8 @@ export interface Segment {
   /** Sparse index: offsets[i] starts at positions[i]. */
   offsets: number[];
   positions: number[];
-  reader: fs.FileHandle | undefined;
+  /** Opened on first read; a promise, so readers racing to open it share one handle. */
+  reader: Promise<fs.FileHandle> | undefined;
 }
 
 export const segmentFile = (dir: string, base: number): string =>
@@ -110,8 +111,9 @@ export function positionFor(seg: Segment, offset: number): number {
 }
 
 export async function readAt(seg: Segment, position: number, length: number): Promise<Buffer> {
-  seg.reader ??= await fs.open(seg.file, 'r');
+  seg.reader ??= fs.open(seg.file, 'r');
+  const reader = await seg.reader;
   const buf = Buffer.allocUnsafe(length);
-  const { bytesRead } = await seg.reader.read(buf, 0, length, position);
+  const { bytesRead } = await reader.read(buf, 0, length, position);
   return buf.subarray(0, bytesRead);
 }

@@ -28,7 +28,12 @@ const partBytes = 8 * 1024 * 1024;
 
 function isNotFound(e: unknown): boolean {
   const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return err.name === 'NotFound' || err.name === 'NoSuchKey' || err.name === 'NoSuchBucket' || err.$metadata?.httpStatusCode === 404;
+  return (
+    err.name === 'NotFound' ||
+    err.name === 'NoSuchKey' ||
+    err.name === 'NoSuchBucket' ||
+    err.$metadata?.httpStatusCode === 404
+  );
 }
 
 function retriable(e: unknown): boolean {
@@ -87,7 +92,12 @@ export async function createS3ObjectStore(config: S3Config): Promise<ObjectStore
     async put(bytes, contentType) {
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       const key = keyOf(sha256);
-      const ref: ObjectRef = { url: `s3://${config.bucket}/${key}`, sha256, size: bytes.byteLength, contentType };
+      const ref: ObjectRef = {
+        url: `s3://${config.bucket}/${key}`,
+        sha256,
+        size: bytes.byteLength,
+        contentType,
+      };
       // Content-addressed: the same bytes are already there under the same key, so a retry stores nothing.
       if (await has(sha256)) return ref;
       try {
@@ -105,7 +115,9 @@ export async function createS3ObjectStore(config: S3Config): Promise<ObjectStore
     async get(ref) {
       let bytes: Buffer;
       try {
-        const out = await client.send(new GetObjectCommand({ Bucket: config.bucket, Key: keyOf(ref.sha256) }));
+        const out = await client.send(
+          new GetObjectCommand({ Bucket: config.bucket, Key: keyOf(ref.sha256) }),
+        );
         bytes = Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
       } catch (e) {
         if (isNotFound(e))
@@ -124,7 +136,10 @@ export async function createS3ObjectStore(config: S3Config): Promise<ObjectStore
     },
     async *list() {
       try {
-        for await (const page of paginateListObjectsV2({ client }, { Bucket: config.bucket, Prefix: `${prefix}sha256/` }))
+        for await (const page of paginateListObjectsV2(
+          { client },
+          { Bucket: config.bucket, Prefix: `${prefix}sha256/` },
+        ))
           for (const o of page.Contents ?? []) {
             const sha256 = o.Key?.split('/').at(-1) ?? '';
             if (/^[0-9a-f]{64}$/.test(sha256)) yield { sha256, size: o.Size ?? 0 };
