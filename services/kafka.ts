@@ -74,9 +74,9 @@ const java = (libDir: string, home: string) => [
   `-Dlog4j2.configurationFile=${path.join(home, 'log4j2.properties')}`,
 ];
 
-function brokerReady(): Promise<boolean> {
-  const out = run('kcat', ['-b', `127.0.0.1:${kafkaPort}`, '-L', '-m', '3']);
-  return Promise.resolve(out.includes('1 brokers'));
+async function brokerReady(): Promise<boolean> {
+  await Promise.resolve();
+  return run('kcat', ['-b', `127.0.0.1:${kafkaPort}`, '-L', '-m', '3']).includes('1 brokers');
 }
 
 export const kafka: Service = {

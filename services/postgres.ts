@@ -46,9 +46,10 @@ const psql = (bin: string, db: string, sql: string) =>
     { env: env() },
   );
 
-function ready(): Promise<boolean> {
+async function ready(): Promise<boolean> {
+  await Promise.resolve();
   run(path.join(binDir(), 'pg_isready'), ['-h', '127.0.0.1', '-p', String(postgresPort), '-q']);
-  return Promise.resolve(true);
+  return true;
 }
 
 export const postgres: Service = {

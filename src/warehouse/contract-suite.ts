@@ -154,7 +154,11 @@ export function describeWarehouseContract(
       await expect(runReadOnlyQuery(warehouse, 'DROP TABLE raw_trips')).rejects.toSatisfy((e) =>
         isFareboxError(e, 'query_refused'),
       );
-      expect(await count('SELECT count() FROM system.tables WHERE name = ' + "'raw_trips'")).toBe(1);
+      expect(
+        await count(
+          "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'raw_trips'",
+        ),
+      ).toBe(1);
     });
   });
 }

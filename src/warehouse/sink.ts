@@ -11,16 +11,33 @@
  * Pipelined: while one batch is being inserted (on ClickHouse's threads), the next is pre-loaded (on a
  * worker thread) and the one after is polled. Batches are loaded and committed strictly in order, and a
  * batch that cannot be loaded stops every later one, so a commit never skips an unloaded record.
+ *
+ * When the log fails (a broker restarts, the group rebalances under it), the sink lets its batches in
+ * flight finish, leaves the group and joins again, for up to FAREBOX_SINK_RETRY_SECONDS without progress.
+ * What was loaded but not committed is read again and absorbed as above.
  */
 import { createHash } from 'node:crypto';
 import { contracts, deadLetterTopic, eventTypes, type EventType } from '../contracts/index.ts';
 import type { SinkConfig } from '../config/index.ts';
-import { isFareboxError, wrapError } from '../errors/index.ts';
-import type { ConsumedRecord, EventLog, LogConsumer, PartitionOffset } from '../log/index.ts';
-import { encodeObjects, type DeadLetter, type Preload, type PreloadedBatch } from '../preload/index.ts';
+import { isFareboxError } from '../errors/index.ts';
+import type { ConsumedRecord, EventLog, LogConsumer } from '../log/index.ts';
+import type { Preload, PreloadedBatch } from '../preload/index.ts';
 import type { Warehouse } from './connection.ts';
-import { sqlString } from './dialect.ts';
 import { rawTables } from './migrations.ts';
+import {
+  body,
+  catchUpToLedger,
+  deadLetterColumns,
+  ledgerColumns,
+  nowText,
+  rangesOf,
+  sleep,
+  withRetry,
+  type CommittedRange,
+} from './sink-ledger.ts';
+
+export type { CommittedRange } from './sink-ledger.ts';
+export { catchUpToLedger } from './sink-ledger.ts';
 
 export interface SinkStats {
   consumed: number;
@@ -30,14 +47,6 @@ export interface SinkStats {
   lastBatchMs: number;
   /** Time spent per stage, in milliseconds, since start (stages overlap: they run on different threads). */
   timings: { poll: number; preload: number; insert: number; commit: number };
-}
-
-/** Offsets a batch made durable, passed to onBatch. */
-export interface CommittedRange {
-  topic: string;
-  partition: number;
-  first: number;
-  last: number;
 }
 
 export interface SinkDeps {
@@ -56,118 +65,14 @@ export interface Sink {
   stats(): SinkStats;
 }
 
-interface Range extends CommittedRange {
-  loaded: number;
-  dead: number;
-}
-
 /** Batches pre-loaded or loading at once: one inserting, one being pre-loaded. */
 const maxInFlight = 2;
-
-const deadLetterColumns = [
-  'topic',
-  'partition',
-  'offset',
-  'event_type',
-  'stage',
-  'reason',
-  'raw_base64',
-  'key',
-  'headers',
-  'schema_id',
-  'event_id',
-  'received_at',
-] as const satisfies readonly (keyof DeadLetter)[];
-const ledgerColumns = [
-  'topic',
-  'partition',
-  'first_offset',
-  'last_offset',
-  'loaded',
-  'dead_lettered',
-  'loaded_at',
-] as const;
 
 const zero = (): Record<EventType, number> => ({
   trip_completed: 0,
   vehicle_location: 0,
   driver_document: 0,
 });
-const nowText = (): string => new Date().toISOString().replace('T', ' ').slice(0, 23);
-const encoder = new TextEncoder();
-const body = (columns: readonly string[], rows: readonly object[]): Uint8Array =>
-  encoder.encode(encodeObjects(columns, rows));
-
-/** Moves the group's committed offsets up to what the warehouse already holds. */
-export async function catchUpToLedger(log: EventLog, warehouse: Warehouse, group: string, topics: string[]) {
-  const result = await warehouse.client.query({
-    query: `SELECT topic, partition, max(last_offset) AS last FROM load_ledger FINAL
-            WHERE topic IN (${topics.map(sqlString).join(', ')}) GROUP BY topic, partition`,
-    format: 'JSONEachRow',
-  });
-  const rows = await result.json<{ topic: string; partition: number; last: string }>();
-  for (const topic of topics) {
-    const committed = await log.committedOffsets(group, topic);
-    const ahead: PartitionOffset[] = [];
-    for (const r of rows.filter((x) => x.topic === topic)) {
-      const next = Number(r.last) + 1;
-      if (next > (committed[Number(r.partition)] ?? 0))
-        ahead.push({ topic, partition: Number(r.partition), offset: next });
-    }
-    if (ahead.length === 0) continue;
-    try {
-      await log.commitOffsets(group, ahead);
-    } catch (e) {
-      // Another sink of the group is consuming (Kafka refuses outside commits then). Its commits are
-      // current; a batch loaded but not committed by a crashed member is loaded again, and the raw
-      // tables' event_id dedup and the ledger's range keys absorb it.
-      if (isFareboxError(e, 'log_group_active')) return;
-      throw e;
-    }
-  }
-}
-
-/**
- * Retries what failed for a reason that may pass (the warehouse restarting, a network blip) with backoff,
- * for up to `budgetMs`; the batch waits meanwhile, and nothing later is committed before it.
- */
-async function withRetry<T>(
-  what: string,
-  f: () => Promise<T>,
-  budgetMs: number,
-  onRetry?: (what: string, attempt: number, error: Error) => void,
-): Promise<T> {
-  const deadline = Date.now() + budgetMs;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await f();
-    } catch (e) {
-      const err = wrapError('warehouse', what, e, { retriable: true });
-      if (!err.retriable || Date.now() >= deadline) throw err;
-      onRetry?.(what, attempt, err);
-      await new Promise((r) =>
-        setTimeout(r, Math.min(100 * 2 ** attempt, 5000, Math.max(0, deadline - Date.now()))),
-      );
-    }
-  }
-}
-
-/** Per partition: the offsets a batch spans and how many of them were loaded or dead-lettered. */
-function rangesOf(records: readonly ConsumedRecord[], loaded: readonly boolean[]): Range[] {
-  const ranges = new Map<string, Range>();
-  records.forEach((r, i) => {
-    const id = `${r.topic}/${r.partition}`;
-    let range = ranges.get(id);
-    if (range === undefined) {
-      range = { topic: r.topic, partition: r.partition, first: r.offset, last: r.offset, loaded: 0, dead: 0 };
-      ranges.set(id, range);
-    }
-    range.last = r.offset;
-    if (loaded[i] === true) range.loaded++;
-    else range.dead++;
-  });
-  return [...ranges.values()];
-}
 
 export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
   const { log, warehouse, preload } = deps;
@@ -245,75 +150,102 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
     deps.onBatch?.(stats, ranges);
   };
 
+  /** One membership of the group: consume until the signal aborts or the log fails. */
+  const runMember = async (signal: AbortSignal): Promise<void> => {
+    await catchUpToLedger(log, warehouse, config.group, topics);
+    let buffer: ConsumedRecord[] = [];
+    let firstBufferedAt = 0;
+    /** Resolves when every batch dispatched so far is committed; rejects if one could not be. */
+    let loaded: Promise<void> = Promise.resolve();
+    const inFlight: Promise<void>[] = [];
+    let failed = false;
+
+    const dispatch = (consumer: LogConsumer): void => {
+      if (buffer.length === 0) return;
+      const records = buffer;
+      buffer = [];
+      const dispatchedAt = Date.now();
+      const preloaded = withRetry(
+        'pre-load a batch',
+        () => preload.processBatch(records),
+        config.retrySeconds * 1000,
+        deps.onRetry,
+      );
+      preloaded.catch(() => undefined);
+      loaded = loaded.then(async () => load(consumer, records, await preloaded, dispatchedAt));
+      loaded.catch(() => {
+        failed = true;
+      });
+      const done = loaded.catch(() => undefined);
+      inFlight.push(done);
+      void done.then(() => inFlight.splice(inFlight.indexOf(done), 1));
+    };
+
+    // A revocation may come while the consumer is still joining: then nothing is buffered yet.
+    const joined: { consumer?: LogConsumer } = {};
+    const consumer = await log.consumer({
+      group: config.group,
+      topics,
+      onPartitionsRevoked: async () => {
+        if (joined.consumer !== undefined) dispatch(joined.consumer);
+        await loaded;
+      },
+    });
+    joined.consumer = consumer;
+    try {
+      while (!signal.aborted && !failed) {
+        const wait =
+          buffer.length === 0 ? config.batchMs : Math.max(0, firstBufferedAt + config.batchMs - Date.now());
+        const polling = Date.now();
+        const records = await consumer.poll({
+          maxRecords: Math.max(1, config.batchRows - buffer.length),
+          timeoutMs: Math.min(wait, 200),
+        });
+        stats.timings.poll += Date.now() - polling;
+        if (records.length > 0) {
+          if (buffer.length === 0) firstBufferedAt = Date.now();
+          for (const r of records) buffer.push(r);
+        }
+        if (
+          buffer.length >= config.batchRows ||
+          (buffer.length > 0 && Date.now() - firstBufferedAt >= config.batchMs)
+        ) {
+          dispatch(consumer);
+          while (inFlight.length >= maxInFlight) await inFlight[0];
+        }
+      }
+      if (!failed) dispatch(consumer);
+      await loaded;
+    } finally {
+      // After a failure, batches already dispatched still finish (or fail) before the group is left.
+      await loaded.catch(() => undefined);
+      await consumer.close().catch(() => undefined);
+    }
+  };
+
+  /** Problems of the log or of a server that may pass: worth leaving the group and joining again. */
+  const rejoinable = (e: unknown): boolean =>
+    isFareboxError(e) && (e.code === 'log_io' || e.code === 'log_group_active' || e.retriable);
+
   return {
     stats: () => stats,
     async run(signal) {
-      await catchUpToLedger(log, warehouse, config.group, topics);
-      let buffer: ConsumedRecord[] = [];
-      let firstBufferedAt = 0;
-      /** Resolves when every batch dispatched so far is committed; rejects if one could not be. */
-      let loaded: Promise<void> = Promise.resolve();
-      const inFlight: Promise<void>[] = [];
-      let failed = false;
-
-      const dispatch = (consumer: LogConsumer): void => {
-        if (buffer.length === 0) return;
-        const records = buffer;
-        buffer = [];
-        const dispatchedAt = Date.now();
-        const preloaded = withRetry(
-          'pre-load a batch',
-          () => preload.processBatch(records),
-          config.retrySeconds * 1000,
-          deps.onRetry,
-        );
-        preloaded.catch(() => undefined);
-        loaded = loaded.then(async () => load(consumer, records, await preloaded, dispatchedAt));
-        loaded.catch(() => {
-          failed = true;
-        });
-        const done = loaded.catch(() => undefined);
-        inFlight.push(done);
-        void done.then(() => inFlight.splice(inFlight.indexOf(done), 1));
-      };
-
-      // A revocation may come while the consumer is still joining: then nothing is buffered yet.
-      const joined: { consumer?: LogConsumer } = {};
-      const consumer = await log.consumer({
-        group: config.group,
-        topics,
-        onPartitionsRevoked: async () => {
-          if (joined.consumer !== undefined) dispatch(joined.consumer);
-          await loaded;
-        },
-      });
-      joined.consumer = consumer;
-      try {
-        while (!signal.aborted && !failed) {
-          const wait =
-            buffer.length === 0 ? config.batchMs : Math.max(0, firstBufferedAt + config.batchMs - Date.now());
-          const polling = Date.now();
-          const records = await consumer.poll({
-            maxRecords: Math.max(1, config.batchRows - buffer.length),
-            timeoutMs: Math.min(wait, 200),
-          });
-          stats.timings.poll += Date.now() - polling;
-          if (records.length > 0) {
-            if (buffer.length === 0) firstBufferedAt = Date.now();
-            for (const r of records) buffer.push(r);
+      let failingSince: number | undefined;
+      for (let attempt = 1; ; attempt++) {
+        const batches = stats.batches;
+        try {
+          await runMember(signal);
+          return;
+        } catch (e) {
+          if (signal.aborted || !rejoinable(e)) throw e;
+          if (stats.batches > batches || failingSince === undefined) {
+            failingSince = Date.now();
+            attempt = 1;
           }
-          if (
-            buffer.length >= config.batchRows ||
-            (buffer.length > 0 && Date.now() - firstBufferedAt >= config.batchMs)
-          ) {
-            dispatch(consumer);
-            while (inFlight.length >= maxInFlight) await inFlight[0];
-          }
+          if (Date.now() - failingSince > config.retrySeconds * 1000) throw e;
+          deps.onRetry?.('consume from the log', attempt, e as Error);
+          await sleep(Math.min(500 * 2 ** attempt, 5000), signal);
         }
-        if (!failed) dispatch(consumer);
-        await loaded;
-      } finally {
-        await consumer.close();
       }
     },
   };

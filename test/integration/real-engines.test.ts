@@ -95,8 +95,8 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  await stack?.stopAll();
   await engines?.close();
+  await stack?.destroy();
 });
 
 describe('farebox on Kafka, S3 and a ClickHouse server, one process per role', () => {

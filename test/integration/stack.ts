@@ -7,6 +7,13 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import {
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  paginateListObjectsV2,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { createClient } from '@clickhouse/client';
 import { Admin } from '@platformatic/kafka';
 import { parseConfig, type Config } from '../../src/config/index.ts';
 import { contracts, deadLetterTopic, eventTypes } from '../../src/contracts/index.ts';
@@ -46,6 +53,23 @@ export async function resetTopics(e: Endpoints): Promise<void> {
   }
 }
 
+/** Empties and removes a bucket; a bucket that was never created is fine. */
+export async function dropBucket(e: Endpoints, bucket: string): Promise<void> {
+  const s3 = new S3Client({ region: e.s3.region, endpoint: e.s3.endpoint, forcePathStyle: true });
+  try {
+    for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket })) {
+      const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key }));
+      if (keys.length > 0)
+        await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
+    }
+    await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+  } catch (err) {
+    if ((err as { name?: string }).name !== 'NoSuchBucket') throw err;
+  } finally {
+    s3.destroy();
+  }
+}
+
 export interface Role {
   name: string;
   child: ChildProcess;
@@ -64,6 +88,8 @@ export interface Stack {
   token: string;
   start(role: string, extra?: Record<string, string>): Promise<Role>;
   stopAll(): Promise<void>;
+  /** Stops the roles and drops the stack's database and bucket. */
+  destroy(): Promise<void>;
 }
 
 async function waitHttp(url: string, role: Role, timeoutMs = 60_000): Promise<void> {
@@ -149,6 +175,19 @@ export async function createStack(name: string): Promise<Stack> {
           r.child.kill('SIGTERM');
           await r.exited;
         }
+    },
+    async destroy() {
+      await stack.stopAll();
+      const server = new URL(e.clickhouse);
+      const clickhouse = createClient({
+        url: `${server.protocol}//${server.host}`,
+        username: decodeURIComponent(server.username),
+        password: decodeURIComponent(server.password),
+      });
+      await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+      await clickhouse.close();
+      await dropBucket(e, bucket);
+      fs.rmSync(home, { recursive: true, force: true });
     },
   };
   return stack;
