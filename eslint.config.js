@@ -4,7 +4,18 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.farebox/', 'coverage/', 'dist/', 'target/', 'bench/results/', '.scratch/'] },
+  {
+    ignores: [
+      'node_modules/',
+      '.farebox/',
+      'coverage/',
+      'dist/',
+      'target/',
+      'bench/results/',
+      '.scratch/',
+      '.venv-dbt/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -5,6 +5,7 @@ import { FareboxError, isFareboxError } from '../errors/index.ts';
 import { importCommand } from './import.ts';
 import { queryCommand, type QueryFormat } from './query.ts';
 import { statusCommand } from './status.ts';
+import { transformCommand } from './transform.ts';
 import { roles, serve, type Role } from './serve.ts';
 import { up } from './up.ts';
 
@@ -15,6 +16,7 @@ Examples:
   npx farebox import ../shared/data/yellow_tripdata_sample.csv
   npx farebox status                          produced, loaded, dead-lettered and lag per event type
   npx farebox query "SELECT taxi_kind, count() FROM trips GROUP BY taxi_kind"
+  npx farebox transform build                 build the SQL project in transform/: seeds, models, tests
   FAREBOX_WAREHOUSE=http://default:@127.0.0.1:8123/farebox npx farebox status
 
 Every setting can come from a flag, an environment variable or farebox.yaml: see \`farebox config --help\`.`;
@@ -109,6 +111,8 @@ Example, each in its own terminal:
     .action(async (sql: string, opts: { format: QueryFormat }, cmd: Command) => {
       await queryCommand(configFrom(cmd), sql, opts);
     });
+
+  program.addCommand(transformCommand(configFrom));
 
   program
     .command('config')

@@ -1,3 +1,3 @@
 export type * from './types.ts';
-export { parseConfig, repoRoot, type ConfigSources } from './parse.ts';
+export { environment, parseConfig, repoRoot, type ConfigSources } from './parse.ts';
 export { settings, type Setting, type SettingKey } from './settings.ts';

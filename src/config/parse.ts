@@ -25,6 +25,11 @@ interface Raw {
   baseDir: string;
 }
 
+/** The process environment, for the few readers that need arbitrary variables (dbt's env_var()). */
+export function environment(): Readonly<Record<string, string | undefined>> {
+  return process.env;
+}
+
 function readFile(file: string): Record<string, unknown> {
   let text: string;
   try {

@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'object_hash_mismatch'
   | 'object_io'
   | 'warehouse'
+  /** The dbt-format project cannot be parsed or compiled: bad YAML or Jinja, unknown ref, ref cycle. */
+  | 'transform_invalid'
   | 'import_layout'
   | 'import_io'
   | 'bad_request'

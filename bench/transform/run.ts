@@ -1,0 +1,126 @@
+/**
+ * bench/transform: the taxi project's full build on N simulated trips, then an incremental run after M new
+ * ones, on embedded engines (chDB). Trips are synthesized in ClickHouse (realistic zones, durations,
+ * fares and tips over 30 days, 3,000 vehicles) so that making 10 million takes seconds, not the time of the
+ * ingest pipeline, which bench/ingest-embedded measures.
+ *
+ *   npm run bench:transform -- [trips=10000000] [new=100000]
+ *
+ * Each step runs the CLI (`farebox transform build` / `run`) as a child process, as a user or the
+ * scheduler would; the times include its start-up (about a second).
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseConfig } from '../../src/config/index.ts';
+import { migrate, openWarehouse, type Warehouse } from '../../src/warehouse/index.ts';
+
+const total = Number(process.argv[2] ?? 10_000_000);
+const added = Number(process.argv[3] ?? 100_000);
+const repo = path.resolve(import.meta.dirname, '../..');
+const home = await fs.mkdtemp(path.join(os.tmpdir(), 'farebox-bench-transform-'));
+const env = { ...process.env, FAREBOX_HOME: home };
+const config = parseConfig({ env: { FAREBOX_HOME: home } });
+
+/** Inserts `count` synthetic trips numbered from `from`, ingested now. */
+async function synthesize(warehouse: Warehouse, from: number, count: number): Promise<void> {
+  await warehouse.client.command({
+    query: `
+      INSERT INTO raw_trips
+      WITH
+        ${from} + number AS n,
+        now64(3) - toIntervalSecond(cityHash64(n, 1) % (30 * 86400)) AS pickup,
+        60 * (3 + cityHash64(n, 2) % 55) + cityHash64(n, 3) % 60 AS seconds,
+        round(seconds / 3600 * (6 + cityHash64(n, 4) % 14), 2) AS miles,
+        round(3 + 2.5 * miles + 0.7 * seconds / 60, 2) AS fare,
+        if(cityHash64(n, 5) % 10 < 7, 1, 2) AS payment,
+        if(payment = 1, round(fare * (0.1 + (cityHash64(n, 6) % 15) / 100), 2), 0) AS tip
+      SELECT
+        lower(hex(cityHash64(n, 7))) || lower(hex(cityHash64(n, 8))) AS event_id,
+        pickup + toIntervalSecond(seconds) AS event_time,
+        'bench-' || toString(n) AS trip_id,
+        'veh-' || toString(cityHash64(n, 9) % 3000) AS vehicle_id,
+        'drv-' || toString(cityHash64(n, 9) % 3000) AS driver_id,
+        if(cityHash64(n, 10) % 100 < 85, 'yellow', 'green') AS taxi_kind,
+        2 AS vendor_id,
+        pickup AS pickup_datetime,
+        pickup + toIntervalSecond(seconds) AS dropoff_datetime,
+        toInt16(1 + cityHash64(n, 11) % 3) AS passenger_count,
+        miles AS trip_distance,
+        toInt16(1) AS ratecode_id,
+        'N' AS store_and_fwd_flag,
+        toInt32(1 + cityHash64(n, 12) % 263) AS pu_location_id,
+        toInt32(1 + cityHash64(n, 13) % 263) AS do_location_id,
+        toInt16(payment) AS payment_type,
+        fare AS fare_amount, 1 AS extra, 0.5 AS mta_tax, tip AS tip_amount, 0 AS tolls_amount,
+        1 AS improvement_surcharge,
+        fare + 1 + 0.5 + tip + 1 + 2.5 + 0.75 AS total_amount,
+        2.5 AS congestion_surcharge, 0 AS airport_fee, NULL AS trip_type, NULL AS ehail_fee,
+        0.75 AS cbd_congestion_fee,
+        [] AS flags, 2 AS schema_id, 2 AS schema_version, now64(3) AS ingested_at,
+        'trip_completed' AS _topic, toUInt32(n % 4) AS _partition, n AS _offset
+      FROM numbers(${count})`,
+  });
+}
+
+async function withWarehouse(f: (w: Warehouse) => Promise<void>): Promise<void> {
+  const warehouse = await openWarehouse(config.warehouse);
+  try {
+    await migrate(warehouse);
+    await f(warehouse);
+  } finally {
+    await warehouse.close();
+  }
+}
+
+function transform(command: string): number {
+  const started = performance.now();
+  execFileSync(
+    process.execPath,
+    [path.join(repo, 'bin/farebox.js'), 'transform', command, '--project-dir', path.join(repo, 'transform')],
+    {
+      env,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  return Math.round(performance.now() - started);
+}
+
+let synthMs = 0;
+await withWarehouse(async (w) => {
+  const t = performance.now();
+  for (let from = 0; from < total; from += 2_000_000)
+    await synthesize(w, from, Math.min(2_000_000, total - from));
+  synthMs = Math.round(performance.now() - t);
+});
+const fullMs = transform('build');
+await new Promise((r) => setTimeout(r, 1000)); // new rows get a later ingested_at than the build saw
+await withWarehouse((w) => synthesize(w, total, added));
+const incrementalMs = transform('build');
+const counts: Record<string, number> = {};
+await withWarehouse(async (w) => {
+  for (const t of ['raw_trips', 'fct_trips']) {
+    const r = await w.client.query({ query: `SELECT count() AS c FROM ${t}`, format: 'JSONEachRow' });
+    counts[t] = Number((await r.json<{ c: string }>())[0]?.c);
+  }
+});
+await fs.rm(home, { recursive: true, force: true });
+process.stdout.write(
+  `${JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+      command: `npm run bench:transform -- ${total} ${added}`,
+      trips: total,
+      newTrips: added,
+      synthesizeMs: synthMs,
+      fullBuildMs: fullMs,
+      incrementalBuildMs: incrementalMs,
+      incrementalShare: Math.round((incrementalMs / fullMs) * 1000) / 1000,
+      rows: counts,
+    },
+    null,
+    2,
+  )}\n`,
+);
