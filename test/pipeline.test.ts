@@ -4,6 +4,7 @@
  * and what readers see has exactly one row per distinct event id.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importCommand } from '../src/cli/import.ts';
 import { openEngines, type Engines } from '../src/cli/engines.ts';
@@ -11,8 +12,9 @@ import { eventTypes } from '../src/contracts/index.ts';
 import { createProducer } from '../src/ingest/index.ts';
 import { createPreload } from '../src/preload/index.ts';
 import { createSimulator, loadZones } from '../src/simulate/index.ts';
+import { buildGraph, loadProject, runCommand } from '../src/transform/index.ts';
 import { collectStatus, createSink, type PipelineStatus, type Warehouse } from '../src/warehouse/index.ts';
-import { realFiles, rows, scalar, tempHome, testConfig } from './helpers.ts';
+import { realFiles, repo, rows, scalar, tempHome, testConfig } from './helpers.ts';
 
 const home = await tempHome('e2e');
 const config = testConfig(home, { FAREBOX_FSYNC: 'interval:100' });
@@ -172,6 +174,28 @@ describe('the embedded pipeline, end to end', () => {
       });
       expect(bytes.length).toBeGreaterThanOrEqual(100_000);
     }
+  });
+
+  it('builds the taxi project on it, with every test passing (warnings allowed)', async () => {
+    const project = loadProject(path.join(repo, 'transform'), { targetSchema: config.warehouse.database });
+    const outcome = await runCommand(
+      project,
+      buildGraph(project),
+      { command: 'build', threads: 4, fullRefresh: true },
+      { warehouse },
+    );
+    const bad = outcome.results.filter(
+      (r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped',
+    );
+    expect(bad.map((r) => `${r.node.uniqueId}: ${r.message ?? ''}`)).toEqual([]);
+    const tests = outcome.results.filter((r) => r.node.resourceType === 'test');
+    expect(tests.length).toBeGreaterThan(50);
+    // Every trip readers see is in fct_trips, and agg_zone_hourly's revenue adds up to it.
+    expect(await scalar(warehouse, 'SELECT count() FROM fct_trips')).toBe(
+      await scalar(warehouse, 'SELECT count() FROM trips'),
+    );
+    const drivers = await scalar(warehouse, 'SELECT count() FROM driver_scores');
+    expect(drivers).toBeGreaterThan(0);
   });
 
   it('absorbs a second import of the same file: new log records, no new rows for readers', async () => {
