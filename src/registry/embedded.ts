@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { FareboxError } from '../errors/index.ts';
 import { createModel, type RegistryFile } from './model.ts';
-import { checkAgainst, planDeleteSubject, planDeleteVersion, planRegister } from './rules.ts';
+import { modelReads, planDeleteSubject, planDeleteVersion, planRegister } from './rules.ts';
 import type { SchemaRegistry } from './types.ts';
 
 export async function createEmbeddedRegistry(config: { dir: string }): Promise<SchemaRegistry> {
@@ -57,16 +57,7 @@ export async function createEmbeddedRegistry(config: { dir: string }): Promise<S
       await save();
       return model.getVersion(subject, plan.proposal.version);
     },
-    lookup: (subject, schema, schemaType = 'JSON', options) =>
-      read(() => model.lookup(subject, schema, schemaType, options)),
-    getById: (id) => read(() => model.getById(id)),
-    getVersion: (subject, version, options) => read(() => model.getVersion(subject, version, options)),
-    listSubjects: (options) => read(() => model.listSubjects(options)),
-    listVersions: (subject, options) => read(() => model.listVersions(subject, options)),
-    checkCompatibility: (subject, schema, schemaType = 'JSON', version = 'latest') =>
-      read(() => checkAgainst(model, subject, schema, schemaType, version)),
-    getCompatibility: (subject) => read(() => model.levelOf(subject)),
-    getSubjectCompatibility: (subject) => read(() => model.subjectLevel(subject)),
+    ...modelReads(model, read),
     async setCompatibility(level, subject) {
       model.setLevel(level, subject);
       await save();

@@ -12,7 +12,7 @@ import { FareboxError } from '../errors/index.ts';
 import type { EventLog, LogRecord } from '../log/index.ts';
 import { applyRecord, configRecord, deleteRecord, proposalRecord, withdrawnRecord } from './log-state.ts';
 import { createModel } from './model.ts';
-import { checkAgainst, planDeleteSubject, planDeleteVersion, planRegister } from './rules.ts';
+import { modelReads, planDeleteSubject, planDeleteVersion, planRegister } from './rules.ts';
 import type { SchemaRegistry } from './types.ts';
 
 export interface LogRegistryConfig {
@@ -133,16 +133,7 @@ export async function createLogRegistry(
           await sleep(Math.random() * 20 * attempt);
         }
       }),
-    lookup: (subject, schema, schemaType = 'JSON', options) =>
-      read(() => model.lookup(subject, schema, schemaType, options)),
-    getById: (id) => read(() => model.getById(id)),
-    getVersion: (subject, version, options) => read(() => model.getVersion(subject, version, options)),
-    listSubjects: (options) => read(() => model.listSubjects(options)),
-    listVersions: (subject, options) => read(() => model.listVersions(subject, options)),
-    checkCompatibility: (subject, schema, schemaType = 'JSON', version = 'latest') =>
-      read(() => checkAgainst(model, subject, schema, schemaType, version)),
-    getCompatibility: (subject) => read(() => model.levelOf(subject)),
-    getSubjectCompatibility: (subject) => read(() => model.subjectLevel(subject)),
+    ...modelReads(model, read),
     setCompatibility: (level, subject) => serialized(() => write([configRecord(level, subject)])),
     deleteCompatibility: (subject) =>
       serialized(async () => {

@@ -7,7 +7,13 @@
 import { FareboxError } from '../errors/index.ts';
 import { notFound, subjectNotFound, type NewVersion, type RegistryModel } from './model.ts';
 import { checkCompatibility, parseSchema } from './schema-format.ts';
-import type { CompatibilityLevel, CompatibilityResult, RegisteredSchema, SchemaType } from './types.ts';
+import type {
+  CompatibilityLevel,
+  CompatibilityResult,
+  RegisteredSchema,
+  SchemaRegistry,
+  SchemaType,
+} from './types.ts';
 
 export type RegisterPlan = { existing: RegisteredSchema } | { proposal: NewVersion };
 
@@ -117,4 +123,33 @@ export function planDeleteVersion(
       'use a permanent delete to remove it for good',
     );
   return v.version;
+}
+
+/** The read side of a registry over its in-memory model; `read` first brings the model up to date. */
+export function modelReads(
+  model: RegistryModel,
+  read: <T>(f: () => T) => Promise<T>,
+): Pick<
+  SchemaRegistry,
+  | 'lookup'
+  | 'getById'
+  | 'getVersion'
+  | 'listSubjects'
+  | 'listVersions'
+  | 'checkCompatibility'
+  | 'getCompatibility'
+  | 'getSubjectCompatibility'
+> {
+  return {
+    lookup: (subject, schema, schemaType = 'JSON', options) =>
+      read(() => model.lookup(subject, schema, schemaType, options)),
+    getById: (id) => read(() => model.getById(id)),
+    getVersion: (subject, version, options) => read(() => model.getVersion(subject, version, options)),
+    listSubjects: (options) => read(() => model.listSubjects(options)),
+    listVersions: (subject, options) => read(() => model.listVersions(subject, options)),
+    checkCompatibility: (subject, schema, schemaType = 'JSON', version = 'latest') =>
+      read(() => checkAgainst(model, subject, schema, schemaType, version)),
+    getCompatibility: (subject) => read(() => model.levelOf(subject)),
+    getSubjectCompatibility: (subject) => read(() => model.subjectLevel(subject)),
+  };
 }

@@ -9,6 +9,7 @@ import { FareboxError } from '../errors/index.ts';
 import { checkAvroCompatibility } from './compatibility/avro.ts';
 import { checkJsonSchemaCompatibility } from './compatibility/json-schema.ts';
 import type { CompatibilityLevel, CompatibilityResult, SchemaType } from './types.ts';
+import { scopeOf } from './compatibility/levels.ts';
 
 export type ParsedSchema =
   | { schemaType: 'JSON'; canonical: string; json: Record<string, unknown> }
@@ -79,8 +80,9 @@ export function checkCompatibility(
   newer: ParsedSchema,
   earlier: ParsedSchema[],
 ): CompatibilityResult {
-  if (level === 'NONE' || earlier.length === 0) return { compatible: true, messages: [] };
-  const against = level.endsWith('_TRANSITIVE') ? earlier : earlier.slice(-1);
+  const scope = scopeOf(level, earlier);
+  if (scope === undefined) return { compatible: true, messages: [] };
+  const { against } = scope;
   const otherTypes = [...new Set(against.map((s) => s.schemaType).filter((t) => t !== newer.schemaType))];
   if (otherTypes.length > 0)
     return {

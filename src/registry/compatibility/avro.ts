@@ -6,6 +6,7 @@
  */
 import type { Type } from 'avsc';
 import type { CompatibilityLevel, CompatibilityResult } from '../types.ts';
+import { scopeOf } from './levels.ts';
 
 /** The parts of avsc's type objects the walk reads (its published typings leave them out). */
 interface AvroNode {
@@ -172,10 +173,9 @@ export function checkAvroCompatibility(
   newer: Type,
   earlier: Type[],
 ): CompatibilityResult {
-  if (level === 'NONE' || earlier.length === 0) return { compatible: true, messages: [] };
-  const against = level.endsWith('_TRANSITIVE') ? earlier : earlier.slice(-1);
-  const backward = level.startsWith('BACKWARD') || level.startsWith('FULL');
-  const forward = level.startsWith('FORWARD') || level.startsWith('FULL');
+  const scope = scopeOf(level, earlier);
+  if (scope === undefined) return { compatible: true, messages: [] };
+  const { against, backward, forward } = scope;
   const messages = new Set<string>();
   const fresh = newer as unknown as AvroNode;
   for (const older of against as unknown as AvroNode[]) {

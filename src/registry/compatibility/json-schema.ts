@@ -5,6 +5,7 @@
  * removed, because the models and syncs downstream rely on required fields.
  */
 import type { CompatibilityLevel, CompatibilityResult } from '../types.ts';
+import { scopeOf } from './levels.ts';
 
 type Schema = Record<string, unknown>;
 type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'null' | 'object' | 'array';
@@ -139,10 +140,9 @@ export function checkJsonSchemaCompatibility(
   newer: Schema,
   earlier: Schema[],
 ): CompatibilityResult {
-  if (level === 'NONE' || earlier.length === 0) return { compatible: true, messages: [] };
-  const against = level.endsWith('_TRANSITIVE') ? earlier : earlier.slice(-1);
-  const backward = level.startsWith('BACKWARD') || level.startsWith('FULL');
-  const forward = level.startsWith('FORWARD') || level.startsWith('FULL');
+  const scope = scopeOf(level, earlier);
+  if (scope === undefined) return { compatible: true, messages: [] };
+  const { against, backward, forward } = scope;
   const messages = new Set<string>();
   for (const older of against) {
     for (const m of removedRequired(newer, older)) messages.add(m);
