@@ -123,8 +123,11 @@ export function createPreload(config: PreloadConfig, deps: PreloadDeps): Preload
         const started = performance.now();
         const v = await processOne(record, at);
         hereMs += performance.now() - started;
-        if (v.ok) here.set(v.type, [...(here.get(v.type) ?? []), v.row]);
-        else {
+        if (v.ok) {
+          const list = here.get(v.type);
+          if (list === undefined) here.set(v.type, [v.row]);
+          else list.push(v.row);
+        } else {
           loaded[i] = false;
           deadLetters.push(deadLetter(record, v, at));
         }
