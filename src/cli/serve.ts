@@ -112,7 +112,10 @@ function sink(config: Config, engines: Engines, signal: AbortSignal): Promise<Ru
     .run(signal)
     .then(() => {
       const st = s.stats();
-      say(`sink stopped: ${st.consumed} consumed in ${st.batches} batches`);
+      say(
+        `sink stopped: ${st.consumed} consumed in ${st.batches} batches` +
+          (st.fenced > 0 ? ` (${st.fenced} left to other members after rebalances)` : ''),
+      );
     })
     .finally(() => preload.close());
   return Promise.resolve({

@@ -65,6 +65,13 @@ export interface LogConsumer {
   /** Commits the next offsets to read, durably. */
   commit(offsets: PartitionOffset[]): Promise<void>;
   assignment(): TopicPartition[];
+  /**
+   * Changes whenever the member's read positions restart from the committed offsets (it joined the group
+   * again): records polled in an earlier generation may belong to another member by now, and whoever owns
+   * them reads them again, so they must be neither counted nor committed. poll() returns only records of
+   * the generation current when it returns.
+   */
+  generation(): number;
   close(): Promise<void>;
 }
 

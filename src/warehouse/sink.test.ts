@@ -9,6 +9,7 @@ import { FareboxError, isFareboxError } from '../errors/index.ts';
 import { createProducer } from '../ingest/index.ts';
 import { createPreload } from '../preload/index.ts';
 import { createSimulator, loadZones } from '../simulate/index.ts';
+import type { ConsumerOptions, EventLog, LogConsumer } from '../log/index.ts';
 import type { Warehouse } from './connection.ts';
 import { createSink } from './sink.ts';
 
@@ -72,5 +73,79 @@ describe('the sink, pipelined', () => {
     expect(await scalar('SELECT count() FROM trips')).toBe(1000);
     expect(await scalar('SELECT sum(loaded) FROM load_ledger FINAL')).toBe(1000);
     expect(healthy.stats().batches).toBeGreaterThanOrEqual(8);
+  });
+});
+
+/**
+ * A log whose consumers can be made to join the group again at will, as a Kafka member does after a
+ * rebalance it did not see through its revocation callback: positions restart from the committed offsets.
+ */
+function rejoiningLog(log: EventLog): { log: EventLog; rejoin: () => Promise<void> } {
+  let rejoin = (): Promise<void> => Promise.resolve();
+  const wrapped: EventLog = Object.assign(Object.create(log) as EventLog, {
+    consumer: async (options: ConsumerOptions): Promise<LogConsumer> => {
+      const bare = { group: options.group, topics: options.topics };
+      let inner = await log.consumer(bare);
+      let generation = 1;
+      rejoin = async () => {
+        await inner.close();
+        inner = await log.consumer(bare);
+        generation++;
+      };
+      return {
+        // As a Kafka member drops what it fetched before it joined again.
+        poll: async (o) => {
+          const polledIn = generation;
+          const records = await inner.poll(o);
+          return polledIn === generation ? records : [];
+        },
+        commit: (o) => inner.commit(o),
+        assignment: () => inner.assignment(),
+        generation: () => generation,
+        close: () => inner.close(),
+      };
+    },
+  });
+  return { log: wrapped, rejoin: () => rejoin() };
+}
+
+describe('the sink, when the group rebalances under a batch in flight', () => {
+  it('leaves the batch to the partitions’ next reader: counted and committed once', async () => {
+    const group = 'sink-fenced';
+    const sim = createSimulator(
+      { ...config.simulator, badShare: 0, seed: 5 },
+      { zones: await loadZones(config.zonesFile) },
+    );
+    const producer = createProducer({ claimCheckBytes: config.ingest.claimCheckBytes }, engines);
+    await producer.sendMany(
+      'trip_completed',
+      [...sim.trips(1000)].map((e) => e.payload),
+    );
+    const before = await scalar('SELECT sum(loaded + dead_lettered) FROM load_ledger FINAL');
+    const preload = createPreload({ workers: 1 }, engines);
+    const { log, rejoin } = rejoiningLog(engines.log);
+    let inserts = 0;
+    const rebalancing: Warehouse = {
+      ...warehouse,
+      insertEncoded: async (p) => {
+        if (p.table === 'raw_trips' && ++inserts === 2) await rejoin();
+        await warehouse.insertEncoded(p);
+      },
+    };
+    const sink = createSink(
+      { ...config.sink, group, batchRows: 100, batchMs: 50 },
+      { log, warehouse: rebalancing, preload },
+    );
+    const stop = new AbortController();
+    const run = sink.run(stop.signal);
+    const done = async () =>
+      (await engines.log.committedOffsets(group, topic)).reduce((a, b) => a + b, 0) >= 2000;
+    while (!(await done())) await new Promise((r) => setTimeout(r, 50));
+    stop.abort();
+    await run;
+    await preload.close();
+    expect(sink.stats().fenced).toBeGreaterThanOrEqual(100);
+    expect(sink.stats().consumed).toBe(1000);
+    expect(await scalar('SELECT sum(loaded + dead_lettered) FROM load_ledger FINAL')).toBe(before + 1000);
   });
 });

@@ -14,7 +14,9 @@
  *
  * When the log fails (a broker restarts, the group rebalances under it), the sink lets its batches in
  * flight finish, leaves the group and joins again, for up to FAREBOX_SINK_RETRY_SECONDS without progress.
- * What was loaded but not committed is read again and absorbed as above.
+ * What was loaded but not committed is read again and absorbed as above. A batch polled before the member
+ * joined the group again (the group rebalanced without waiting for it) is neither put in the ledger nor
+ * committed: the partitions' new owner reads it again, and two members' ledger rows never overlap.
  */
 import { createHash } from 'node:crypto';
 import { contracts, deadLetterTopic, eventTypes, type EventType } from '../contracts/index.ts';
@@ -44,6 +46,8 @@ export interface SinkStats {
   loaded: Record<EventType, number>;
   deadLettered: Record<EventType, number>;
   batches: number;
+  /** Records loaded but left uncounted and uncommitted because the group rebalanced meanwhile. */
+  fenced: number;
   lastBatchMs: number;
   /** Time spent per stage, in milliseconds, since start (stages overlap: they run on different threads). */
   timings: { poll: number; preload: number; insert: number; commit: number };
@@ -82,8 +86,13 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
     loaded: zero(),
     deadLettered: zero(),
     batches: 0,
+    fenced: 0,
     lastBatchMs: 0,
     timings: { poll: 0, preload: 0, insert: 0, commit: 0 },
+  };
+
+  const fenced = (records: number): void => {
+    stats.fenced += records;
   };
 
   /** Inserts one pre-loaded batch, records it in the ledger and commits its offsets. */
@@ -92,8 +101,14 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
     records: readonly ConsumedRecord[],
     batch: PreloadedBatch,
     dispatchedAt: number,
+    generation: number,
   ): Promise<void> => {
     const started = Date.now();
+    /**
+     * False once the group has handed out partitions again since the batch was polled: the batch's new owner
+     * reads it again from the committed offsets, so this member must neither count it nor commit it.
+     */
+    const current = (): boolean => consumer.generation() === generation;
     const ranges = rangesOf(records, batch.loaded);
     const token = createHash('sha256')
       .update(ranges.map((r) => `${r.topic}/${r.partition}/${r.first}-${r.last}`).join(','))
@@ -112,6 +127,7 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
         deps.onRetry,
       );
     for (const t of batch.tables) await insert(rawTables[t.type], t.columns, t.body);
+    if (!current()) return fenced(records.length);
     const dead = batch.deadLetters;
     if (dead.length > 0) {
       await insert('dead_letters', deadLetterColumns, body(deadLetterColumns, dead));
@@ -134,6 +150,7 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
       dead_lettered: r.dead,
       loaded_at: loadedAt,
     }));
+    if (!current()) return fenced(records.length);
     await insert('load_ledger', ledgerColumns, body(ledgerColumns, ledger));
     const committing = Date.now();
     stats.timings.insert += committing - started;
@@ -155,6 +172,8 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
     await catchUpToLedger(log, warehouse, config.group, topics);
     let buffer: ConsumedRecord[] = [];
     let firstBufferedAt = 0;
+    /** The consumer generation the buffered records were polled in. */
+    let bufferGeneration = 0;
     /** Resolves when every batch dispatched so far is committed; rejects if one could not be. */
     let loaded: Promise<void> = Promise.resolve();
     const inFlight: Promise<void>[] = [];
@@ -163,6 +182,7 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
     const dispatch = (consumer: LogConsumer): void => {
       if (buffer.length === 0) return;
       const records = buffer;
+      const generation = bufferGeneration;
       buffer = [];
       const dispatchedAt = Date.now();
       const preloaded = withRetry(
@@ -172,7 +192,7 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
         deps.onRetry,
       );
       preloaded.catch(() => undefined);
-      loaded = loaded.then(async () => load(consumer, records, await preloaded, dispatchedAt));
+      loaded = loaded.then(async () => load(consumer, records, await preloaded, dispatchedAt, generation));
       loaded.catch(() => {
         failed = true;
       });
@@ -203,6 +223,13 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
         });
         stats.timings.poll += Date.now() - polling;
         if (records.length > 0) {
+          // Records polled before the group handed out partitions again are read anew from the committed
+          // offsets by their owner: drop them.
+          if (consumer.generation() !== bufferGeneration) {
+            stats.fenced += buffer.length;
+            buffer = [];
+            bufferGeneration = consumer.generation();
+          }
           if (buffer.length === 0) firstBufferedAt = Date.now();
           for (const r of records) buffer.push(r);
         }

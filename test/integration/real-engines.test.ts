@@ -103,7 +103,10 @@ describe('farebox on Kafka, S3 and a ClickHouse server, one process per role', (
   it('accounts for every record: loaded + dead-lettered = produced, per event type', () => {
     for (const t of status.types) {
       expect(t.lag, t.type).toBe(0);
-      expect(t.loaded + t.deadLettered, t.type).toBe(t.produced);
+      expect(
+        t.loaded + t.deadLettered,
+        `${t.type}; sinks said:\n${sinks.map((s) => s.output()).join('\n')}`,
+      ).toBe(t.produced);
     }
     expect(status.totals.produced).toBe(simulated + 20_000 + 6_000 + 9_764);
     expect(status.totals.deadLettered).toBeGreaterThanOrEqual(simulatedBad);

@@ -28,6 +28,8 @@ export async function createKafkaConsumer(
   let buffer: ConsumedRecord[] = [];
   /** Bumped whenever the assignment changes: a fetch started in an older generation is thrown away. */
   let generation = 0;
+  /** Joins of the group (or the loss of it): positions restart from the committed offsets after each. */
+  let joins = 0;
   /** Reported by the next poll(), once. */
   let failure: FareboxError | undefined;
   /** Reported by every call: the member lost the group for good. */
@@ -73,6 +75,7 @@ export async function createKafkaConsumer(
   const fetchPool = new ConnectionPool(deps.client.clientId);
 
   consumer.on('consumer:group:join', ({ assignments = [] }) => {
+    joins++;
     const next = assignments.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition })));
     reset(
       next.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition),
@@ -82,6 +85,7 @@ export async function createKafkaConsumer(
   // Emitted when a rejoin failed for good: platformatic stops heartbeating, so the partitions are lost.
   consumer.on('error', (e: unknown) => {
     dead ??= toLogError(`consumer of group '${group}' left the group`, e);
+    joins++;
     reset([], []);
   });
 
@@ -225,6 +229,7 @@ export async function createKafkaConsumer(
       );
     },
     assignment: () => [...assigned],
+    generation: () => joins,
     async close() {
       if (closed) return;
       closed = true;

@@ -196,11 +196,14 @@ describe('kafka event log', () => {
     returned.push(...first.map((r) => r.value.toString()));
     committed = first.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset + 1 }));
     expect(first).toHaveLength(3);
+    const generation = a.generation();
 
     const b = await log.consumer({ group, topics: [name] });
     events.push('b joined');
     expect(events).toEqual(['revoking', 'revoked', 'b joined']);
     expect(revoked).toHaveLength(4);
+    // Records a polled before it joined again are no longer its to commit: a sink tells by the generation.
+    expect(a.generation()).toBeGreaterThan(generation);
     // a fetched all 40 records but returned 3: the other 37 come once, from whichever member owns them now.
     const deadline = Date.now() + 30_000;
     while (returned.length < 40 && Date.now() < deadline)

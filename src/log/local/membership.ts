@@ -99,6 +99,8 @@ export function createMembership(deps: {
         },
         commit: (offsets) => deps.groups.commit(options.group, offsets),
         assignment: () => [...member.assigned],
+        // Revocations are awaited and kept partitions keep their positions: there is one generation.
+        generation: () => 0,
         async close() {
           if (member.closed) return;
           member.closed = true;
