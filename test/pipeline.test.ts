@@ -37,20 +37,15 @@ const dropoffFirst = (r: Record<string, string>): boolean =>
   (r.dropoff_datetime ?? '') < (r.pickup_datetime ?? '');
 const dropoffBeforePickup = (file: string): number => countRows(file, dropoffFirst);
 
-beforeAll(async () => {
-  // 1. The real files, through the import command (CSV → events → log → warehouse).
-  await importCommand(config, realFiles, { load: true });
-
-  // 2. 100,000 simulated events with 1% bad ones, through the producer SDK, then the sink.
-  engines = await openEngines(config, { warehouse: true });
-  warehouse = engines.warehouse as Warehouse;
+/** Simulated events (1% bad) through the producer SDK, then the sink until the lag is gone. */
+async function loadSimulated(count: number, seed: number): Promise<void> {
   const producer = createProducer({ claimCheckBytes: config.ingest.claimCheckBytes }, engines);
   const sim = createSimulator(
-    { ...config.simulator, badShare: 0.01, seed: 7 },
+    { ...config.simulator, badShare: 0.01, seed },
     { zones: await loadZones(config.zonesFile) },
   );
   let batch: Promise<unknown>[] = [];
-  for (const e of sim.events(100_000)) {
+  for (const e of sim.events(count)) {
     simulated++;
     if (e.bad) simulatedBad++;
     batch.push(producer.sendUntyped(e.type, e.payload));
@@ -62,7 +57,7 @@ beforeAll(async () => {
   await Promise.all(batch);
   await producer.flush();
   const preload = createPreload(config.preload, { registry: engines.registry, objects: engines.objects });
-  const sink = createSink(config.sink, { log: engines.log, warehouse, preload });
+  const sink = await createSink(config.sink, { log: engines.log, warehouse, preload });
   const stop = new AbortController();
   const done = sink.run(stop.signal);
   while ((await collectStatus(engines.log, warehouse, config.sink.group)).totals.lag > 0)
@@ -70,6 +65,16 @@ beforeAll(async () => {
   stop.abort();
   await done;
   await preload.close();
+}
+
+beforeAll(async () => {
+  // 1. The real files, through the import command (CSV → events → log → warehouse).
+  await importCommand(config, realFiles, { load: true });
+
+  // 2. 100,000 simulated events with 1% bad ones, through the producer SDK, then the sink.
+  engines = await openEngines(config, { warehouse: true });
+  warehouse = engines.warehouse as Warehouse;
+  await loadSimulated(100_000, 7);
   status = await collectStatus(engines.log, warehouse, config.sink.group);
 });
 
@@ -208,5 +213,42 @@ describe('the embedded pipeline, end to end', () => {
     expect(after.totals.produced).toBe(status.totals.produced + 9_764);
     expect(after.totals.loaded + after.totals.deadLettered).toBe(after.totals.produced);
     expect(await scalar(warehouse, 'SELECT count() FROM trips')).toBe(before);
+  });
+
+  it('runs the taxi project incrementally on new and re-sent events, to the rows a rebuild makes', async () => {
+    await loadSimulated(5_000, 8);
+    const project = loadProject(path.join(repo, 'transform'), { targetSchema: config.warehouse.database });
+    const graph = buildGraph(project);
+    const fingerprints = async (): Promise<Record<string, string>> => {
+      const out: Record<string, string> = {};
+      for (const t of ['fct_trips', 'agg_zone_hourly', 'driver_daily', 'dq_daily', 'driver_scores']) {
+        const [row] = await rows<{ c: string; h: string }>(
+          warehouse,
+          `SELECT count() AS c, toString(groupBitXor(cityHash64(*))) AS h FROM ${t}`,
+        );
+        out[t] = `${row?.c}/${row?.h}`;
+      }
+      return out;
+    };
+    const resent = await scalar(
+      warehouse,
+      'SELECT count() FROM raw_trips WHERE ingested_at > (SELECT max(ingested_at) FROM fct_trips)',
+    );
+    expect(resent).toBeGreaterThan(9_000);
+    const incremental = await runCommand(
+      project,
+      graph,
+      { command: 'run', threads: 4, fullRefresh: false },
+      { warehouse },
+    );
+    expect(incremental.results.filter((r) => r.status !== 'success').map((r) => r.node.name)).toEqual([]);
+    const fct = incremental.results.find((r) => r.node.name === 'fct_trips');
+    expect(fct?.adapterResponse.rows_affected).toBe(resent);
+    expect(await scalar(warehouse, 'SELECT count() FROM fct_trips')).toBe(
+      await scalar(warehouse, 'SELECT count() FROM trips'),
+    );
+    const afterIncremental = await fingerprints();
+    await runCommand(project, graph, { command: 'run', threads: 4, fullRefresh: true }, { warehouse });
+    expect(await fingerprints()).toEqual(afterIncremental);
   });
 });

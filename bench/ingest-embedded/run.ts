@@ -65,7 +65,7 @@ let loaded = 0;
 let t10 = 0;
 let t90 = 0;
 let produceMs = 0;
-const sink = createSink(config.sink, {
+const sink = await createSink(config.sink, {
   log: engines.log,
   warehouse,
   preload,

@@ -6,11 +6,16 @@
  *
  *   npm run bench:transform -- [trips=10000000] [new=100000]
  *
- * Each step runs the CLI as a child process, as a user or the scheduler would (times include its start-up,
- * about a second): `transform run` (every model) on the history, `transform test`, then `transform run`
- * again after the new trips, which the incremental models take on alone.
+ * Each step runs the CLI as a child process, as a user or the scheduler would: `transform run` (every
+ * model) on the history, `transform test`, then `transform run` again after the new trips, which the
+ * incremental models take on alone, and last `transform run --full-refresh`, whose incremental models must
+ * hold exactly what the incremental run left. Each step reports its wall time (with the CLI's start-up,
+ * about half a second) and the run's own elapsed time from target/run_results.json. Before the full build
+ * and before the new trips arrive, the bench waits for ClickHouse's background merges to finish, as they
+ * would have in a warehouse that stays up.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -76,6 +81,22 @@ async function synthesize(
   });
 }
 
+/**
+ * Waits until ClickHouse has no merge under way (none for two seconds). chDB merges only while a process has
+ * it open, so parts one CLI step wrote are merged at the start of the next, competing with what that step
+ * times; a warehouse that stays up (a ClickHouse server, or `farebox up`) merges them as they come.
+ */
+async function settle(warehouse: Warehouse): Promise<void> {
+  for (let quiet = 0, waited = 0; quiet < 10 && waited < 600; waited++) {
+    const r = await warehouse.client.query({
+      query: 'SELECT count() AS c FROM system.merges',
+      format: 'JSONEachRow',
+    });
+    quiet = Number((await r.json<{ c: string }>())[0]?.c) === 0 ? quiet + 1 : 0;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
+
 async function withWarehouse(f: (w: Warehouse) => Promise<void>): Promise<void> {
   const warehouse = await openWarehouse(config.warehouse);
   try {
@@ -86,17 +107,28 @@ async function withWarehouse(f: (w: Warehouse) => Promise<void>): Promise<void> 
   }
 }
 
-function transform(command: string): number {
+/** Wall time of a CLI step, and the time the runner itself reports in target/run_results.json. */
+function transform(command: string): { wallMs: number; runMs: number } {
   const started = performance.now();
   execFileSync(
     process.execPath,
-    [path.join(repo, 'bin/farebox.js'), 'transform', command, '--project-dir', path.join(repo, 'transform')],
+    [
+      path.join(repo, 'bin/farebox.js'),
+      'transform',
+      ...command.split(' '),
+      '--project-dir',
+      path.join(repo, 'transform'),
+    ],
     {
       env,
       stdio: ['ignore', 2, 2],
     },
   );
-  return Math.round(performance.now() - started);
+  const wallMs = Math.round(performance.now() - started);
+  const results = JSON.parse(
+    readFileSync(path.join(repo, 'transform', 'target', 'run_results.json'), 'utf8'),
+  ) as { elapsed_time: number };
+  return { wallMs, runMs: Math.round(results.elapsed_time * 1000) };
 }
 
 let synthMs = 0;
@@ -105,20 +137,39 @@ await withWarehouse(async (w) => {
   for (let from = 0; from < total; from += 2_000_000)
     await synthesize(w, from, Math.min(2_000_000, total - from), 30, 3600);
   synthMs = Math.round(performance.now() - t);
+  await settle(w);
 });
 const seedMs = transform('seed');
 const fullMs = transform('run');
 const testMs = transform('test');
 await new Promise((r) => setTimeout(r, 1000)); // new rows get a later ingested_at than the build saw
-await withWarehouse((w) => synthesize(w, total, added, 1 / 24, 0));
-const incrementalMs = transform('run');
-const counts: Record<string, number> = {};
 await withWarehouse(async (w) => {
-  for (const t of ['raw_trips', 'fct_trips']) {
-    const r = await w.client.query({ query: `SELECT count() AS c FROM ${t}`, format: 'JSONEachRow' });
-    counts[t] = Number((await r.json<{ c: string }>())[0]?.c);
-  }
+  await settle(w);
+  await synthesize(w, total, added, 1 / 24, 0);
 });
+const incrementalMs = transform('run');
+
+/** Row count and an order-independent checksum of every incremental model's rows. */
+const incrementalModels = ['fct_trips', 'agg_zone_hourly', 'driver_daily', 'dq_daily'];
+async function fingerprints(): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  await withWarehouse(async (w) => {
+    for (const t of incrementalModels) {
+      const r = await w.client.query({
+        // last_ingested_at is when the newest row of a group was loaded, which a rebuild keeps too.
+        query: `SELECT count() AS c, toString(groupBitXor(cityHash64(*))) AS h FROM farebox.${t}`,
+        format: 'JSONEachRow',
+      });
+      const row = (await r.json<{ c: string; h: string }>())[0];
+      out[t] = `${row?.c} rows, hash ${row?.h}`;
+    }
+  });
+  return out;
+}
+const afterIncremental = await fingerprints();
+const refreshMs = transform('run --full-refresh');
+const afterRefresh = await fingerprints();
+const differing = incrementalModels.filter((t) => afterIncremental[t] !== afterRefresh[t]);
 await fs.rm(home, { recursive: true, force: true });
 process.stdout.write(
   `${JSON.stringify(
@@ -129,12 +180,17 @@ process.stdout.write(
       trips: total,
       newTrips: added,
       synthesizeMs: synthMs,
-      seedMs,
-      fullRunMs: fullMs,
-      testsMs: testMs,
-      incrementalRunMs: incrementalMs,
-      incrementalShare: Math.round((incrementalMs / fullMs) * 1000) / 1000,
-      rows: counts,
+      seed: seedMs,
+      fullRun: fullMs,
+      tests: testMs,
+      incrementalRun: incrementalMs,
+      incrementalShare: {
+        wall: Math.round((incrementalMs.wallMs / fullMs.wallMs) * 1000) / 1000,
+        run: Math.round((incrementalMs.runMs / fullMs.runMs) * 1000) / 1000,
+      },
+      fullRefresh: refreshMs,
+      incrementalEqualsFullRefresh: differing.length === 0 ? true : differing,
+      models: afterIncremental,
     },
     null,
     2,

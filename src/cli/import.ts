@@ -160,7 +160,7 @@ async function loadUntilCaughtUp(config: Config, engines: Engines): Promise<void
   );
   const first = await collectStatus(engines.log, warehouse, config.sink.group);
   bar.start(first.totals.lag, 0);
-  const sink = createSink(config.sink, {
+  const sink = await createSink(config.sink, {
     log: engines.log,
     warehouse,
     preload,

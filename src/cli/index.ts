@@ -1,13 +1,13 @@
-/** The `farebox` command. */
+/**
+ * The `farebox` command. A command's module is loaded when it runs, so that `farebox transform …` or
+ * `--help` does not pay for loading the gateway, the simulator and the rest.
+ */
 import { Command, CommanderError, Option } from 'commander';
 import { parseConfig, settings, type Config, type SettingKey } from '../config/index.ts';
 import { FareboxError, isFareboxError } from '../errors/index.ts';
-import { importCommand } from './import.ts';
-import { queryCommand, type QueryFormat } from './query.ts';
-import { statusCommand } from './status.ts';
+import type { QueryFormat } from './query.ts';
+import { roles, type Role } from './roles.ts';
 import { transformCommand } from './transform.ts';
-import { roles, serve, type Role } from './serve.ts';
-import { up } from './up.ts';
 
 const examples = `
 Examples:
@@ -48,6 +48,7 @@ export function buildProgram(): Command {
     .option('--no-simulate', 'do not start the fleet simulator')
     .option('--duration <seconds>', 'stop by itself after this many seconds')
     .action(async (opts: { simulate: boolean; duration?: string }, cmd: Command) => {
+      const { up } = await import('./up.ts');
       await up(configFrom(cmd), {
         simulate: opts.simulate,
         ...(opts.duration === undefined ? {} : { durationMs: Number(opts.duration) * 1000 }),
@@ -81,6 +82,7 @@ Example, each in its own terminal:
         throw new FareboxError('bad_request', `unknown role '${unknown.join("', '")}'`, {
           hint: `roles: ${roles.join(', ')}`,
         });
+      const { serve } = await import('./serve.ts');
       await serve(configFrom(cmd), wanted as Role[]);
     });
 
@@ -90,6 +92,7 @@ Example, each in its own terminal:
     .argument('<files...>', 'TLC files, e.g. yellow_tripdata_2025-01.parquet')
     .option('--no-load', 'only append to the event log; do not wait for the sink to load the warehouse')
     .action(async (files: string[], opts: { load: boolean }, cmd: Command) => {
+      const { importCommand } = await import('./import.ts');
       await importCommand(configFrom(cmd), files, { load: opts.load });
     });
 
@@ -98,6 +101,7 @@ Example, each in its own terminal:
     .description('per event type: produced, loaded, dead-lettered and consumer lag')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { statusCommand } = await import('./status.ts');
       await statusCommand(configFrom(cmd), { json: opts.json === true });
     });
 
@@ -109,6 +113,7 @@ Example, each in its own terminal:
       new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
     )
     .action(async (sql: string, opts: { format: QueryFormat }, cmd: Command) => {
+      const { queryCommand } = await import('./query.ts');
       await queryCommand(configFrom(cmd), sql, opts);
     });
 

@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
+import type { Role } from './roles.ts';
 import type { Config } from '../config/index.ts';
 import { FareboxError } from '../errors/index.ts';
 import { createGateway, createProducer } from '../ingest/index.ts';
@@ -21,9 +22,6 @@ import { createSink } from '../warehouse/index.ts';
 import { openEngines, type Engines } from './engines.ts';
 import { n } from './format.ts';
 import { listen } from './server.ts';
-
-export const roles = ['gateway', 'registry', 'sink', 'preload', 'simulator'] as const;
-export type Role = (typeof roles)[number];
 
 interface Running {
   /** Resolves when the role has stopped (after the signal aborted). */
@@ -86,12 +84,12 @@ async function registry(config: Config, engines: Engines, signal: AbortSignal): 
   return { done, describe: `schema registry on ${url} (state in the log's _schemas topic)` };
 }
 
-function sink(config: Config, engines: Engines, signal: AbortSignal): Promise<Running> {
+async function sink(config: Config, engines: Engines, signal: AbortSignal): Promise<Running> {
   const warehouse = engines.warehouse;
   if (warehouse === undefined) throw new FareboxError('internal', 'the sink needs the warehouse');
   const preload = createPreload(config.preload, engines);
   let last = 0;
-  const s = createSink(config.sink, {
+  const s = await createSink(config.sink, {
     log: engines.log,
     warehouse,
     preload,
@@ -118,10 +116,10 @@ function sink(config: Config, engines: Engines, signal: AbortSignal): Promise<Ru
       );
     })
     .finally(() => preload.close());
-  return Promise.resolve({
+  return {
     done,
     describe: `sink in group ${config.sink.group} → ${warehouse.kind} warehouse (${warehouse.dialect.name} SQL, ClickHouse ${warehouse.dialect.version})`,
-  });
+  };
 }
 
 async function simulator(config: Config, engines: Engines, signal: AbortSignal): Promise<Running> {

@@ -42,7 +42,7 @@ export async function up(config: Config, options: UpOptions): Promise<void> {
     config.ingest.tokens.length > 0 ? config.ingest.tokens : [randomBytes(18).toString('base64url')];
   const producer = createProducer({ claimCheckBytes: config.ingest.claimCheckBytes }, engines);
   const preload = createPreload(config.preload, { registry: engines.registry, objects: engines.objects });
-  const sink = createSink(config.sink, { log: engines.log, warehouse, preload });
+  const sink = await createSink(config.sink, { log: engines.log, warehouse, preload });
   let produced = 0;
   let produceErrors = 0;
   const app = createApp({

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Admin } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { endpoints } from '../../test/services.ts';
-import { createKafkaLog, type EventLog } from '../log/index.ts';
+import { createEventLog, type EventLog } from '../log/index.ts';
 import { describeRegistryContract } from './contract-suite.ts';
 import { createLogRegistry } from './log-registry.ts';
 
@@ -11,7 +11,7 @@ const broker = endpoints().kafka;
 
 /** A Kafka log (one client, like one process) remembering the groups it joins, for the cleanup. */
 async function openLog(groups: Set<string>): Promise<EventLog> {
-  const log = await createKafkaLog({
+  const log = await createEventLog({
     kind: 'kafka',
     brokers: [broker],
     clientId: 'farebox-registry-test',

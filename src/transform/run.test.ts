@@ -164,6 +164,44 @@ describe('materializations', () => {
     ).toEqual(zones);
   });
 
+  it('bounds delete+insert by incremental_predicates: a key outside them is not deleted', async () => {
+    await warehouse.client.command({ query: 'CREATE DATABASE IF NOT EXISTS pred' });
+    await warehouse.client.command({
+      query: 'CREATE TABLE pred.raw (k UInt32, day Date, v UInt32) ENGINE = MergeTree ORDER BY k',
+    });
+    await warehouse.client.command({
+      query: "INSERT INTO pred.raw VALUES (1, '2024-01-01', 1), (2, '2024-01-02', 1)",
+    });
+    const model = (predicates: string) =>
+      tempProject(
+        {
+          'models/latest.sql': `{{ config(materialized='incremental', unique_key='k', incremental_predicates=${predicates}) }}
+select k, day, v from pred.raw
+{% if is_incremental() %}where v > (select max(v) from {{ this }}){% endif %}`,
+        },
+        'pred',
+      );
+    const project = model(`["day >= '2024-01-02'"]`);
+    await run(project, 'run');
+    await warehouse.client.command({
+      query: "INSERT INTO pred.raw VALUES (1, '2024-01-01', 2), (2, '2024-01-02', 2)",
+    });
+    const again = await run(project, 'run');
+    expect(again.by('latest').adapterResponse.rows_affected).toBe(2);
+    // k 2 (inside the predicate) was replaced; k 1 (outside it) kept its old row beside the new one.
+    expect(await rows('SELECT k, v FROM pred.latest ORDER BY k, v')).toEqual([
+      { k: 1, v: 1 },
+      { k: 1, v: 2 },
+      { k: 2, v: 2 },
+    ]);
+
+    const bad = await run(model('[42]'), 'run');
+    expect(bad.by('latest').status).toBe('error');
+    expect(bad.by('latest').message).toMatch(
+      /model latest .* has incremental_predicates that are not SQL conditions/,
+    );
+  });
+
   it('swaps a rebuilt table in atomically: a concurrent reader never sees it empty or missing', async () => {
     const project = tempProject(
       {

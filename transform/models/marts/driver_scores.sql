@@ -38,7 +38,7 @@ recent as (
         sum(fares) as window_fares,
         sum(tips) as window_tips,
         sum(fares) + sum(tips) as window_earnings,
-        sum(hours_driven) as window_hours_driven
+        toFloat64(sum({{ exact('hours_driven') }})) as window_hours_driven
     from {{ ref('driver_daily') }}
     where trip_date >= (select window_start from bounds)
     group by driver_id

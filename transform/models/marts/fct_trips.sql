@@ -1,8 +1,22 @@
+{#- The newest load time already in the table; the trips it holds from that very millisecond (read again
+    by >=, they stay put: a batch loaded in the same millisecond but after the last run is still taken);
+    and the earliest pick-up among the trips loaded since. The incremental run reads, and replaces, only
+    trips from that pick-up on, so ClickHouse skips older partitions and index ranges of raw_trips and of
+    this table; a re-sent trip keeps its pick-up time. With nothing new, the earliest pick-up is NULL and
+    nothing is read. -#}
+{%- set loaded_through = '(select max(ingested_at) from ' ~ this ~ ')' -%}
+{%- set already_in = '(select event_id from ' ~ this ~ ' where ingested_at = ' ~ loaded_through ~ ')' -%}
+{%- set earliest_new_pickup -%}
+    (select minOrNull(pickup_datetime) from {{ source('farebox', 'raw_trips') }}
+     where ingested_at >= {{ loaded_through }} and event_id not in {{ already_in }})
+{%- endset -%}
+
 {{
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='event_id',
+        incremental_predicates=['pickup_at >= ' ~ earliest_new_pickup],
         engine='ReplacingMergeTree(ingested_at)',
         order_by='(taxi_kind, pickup_at, event_id)',
         partition_by='toYYYYMM(pickup_at)'
@@ -18,13 +32,14 @@
 
 -- One row per completed trip (event_id), with its zones, duration, speed and tip share.
 -- Incremental: a run after the first reads only trips loaded since the newest ingested_at already in the
--- table (>=, so a batch loaded in the same millisecond is not missed), deletes those event_ids and inserts
--- them again; a trip re-sent later replaces its earlier row.
+-- table, deletes those event_ids and inserts them again; a trip re-sent later replaces its earlier row.
 with trips as (
     select *
     from {{ ref('stg_trips') }}
     {% if is_incremental() %}
-    where ingested_at >= (select max(ingested_at) from {{ this }})
+    where ingested_at >= {{ loaded_through }}
+        and pickup_at >= {{ earliest_new_pickup }}
+        and event_id not in {{ already_in }}
     {% endif %}
 ),
 
