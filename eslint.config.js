@@ -14,6 +14,7 @@ export default tseslint.config(
       'bench/results/',
       '.scratch/',
       '.venv-dbt/',
+      '.venv-airflow/',
     ],
   },
   js.configs.recommended,

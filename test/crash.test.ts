@@ -67,14 +67,14 @@ describe('kill -9 mid-load', () => {
     expect(await exited(importer)).toBe(0);
 
     // Start loading, and kill -9 once some but not all batches are in.
-    const first = farebox(['up', '--no-simulate']);
+    const first = farebox(['up', '--no-simulate', '--no-schedule']);
     const mid = await until((s) => s.totals.loaded > 0 && s.totals.lag > 0, first, 'a partial load');
     first.kill('SIGKILL');
     await exited(first);
     expect(mid.totals.lag).toBeGreaterThan(0);
 
     // Start again: it resumes from committed offsets and catches up to the ledger.
-    const second = farebox(['up', '--no-simulate']);
+    const second = farebox(['up', '--no-simulate', '--no-schedule']);
     await until((s) => s.totals.lag === 0, second, 'the load to finish');
     second.kill('SIGTERM');
     expect(await exited(second)).toBe(0);

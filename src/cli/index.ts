@@ -7,6 +7,7 @@ import { parseConfig, settings, type Config, type SettingKey } from '../config/i
 import { FareboxError, isFareboxError } from '../errors/index.ts';
 import type { QueryFormat } from './query.ts';
 import { roles, type Role } from './roles.ts';
+import { orchestrateCommand } from './orchestrate.ts';
 import { transformCommand } from './transform.ts';
 
 const examples = `
@@ -46,11 +47,13 @@ export function buildProgram(): Command {
       'run the whole platform in one process: simulator, gateway, log, pre-load, sink, status page',
     )
     .option('--no-simulate', 'do not start the fleet simulator')
+    .option('--no-schedule', 'do not run the pipelines (pipelines/*.yaml) on their schedules')
     .option('--duration <seconds>', 'stop by itself after this many seconds')
-    .action(async (opts: { simulate: boolean; duration?: string }, cmd: Command) => {
+    .action(async (opts: { simulate: boolean; schedule: boolean; duration?: string }, cmd: Command) => {
       const { up } = await import('./up.ts');
       await up(configFrom(cmd), {
         simulate: opts.simulate,
+        schedule: opts.schedule,
         ...(opts.duration === undefined ? {} : { durationMs: Number(opts.duration) * 1000 }),
       });
     });
@@ -68,6 +71,8 @@ Roles:
   sink        consume, pre-load on worker threads, insert, commit; start several to share the partitions
   preload     the same as sink: pre-load's output is committed together with the insert
   simulator   the fleet simulator
+  scheduler   runs pipelines/*.yaml on their schedules; history and leases in FAREBOX_OPS_DB (PostgreSQL:
+              start several, each run is taken by one)
 
 Example, each in its own terminal:
   export FAREBOX_LOG=kafka://127.0.0.1:9092 FAREBOX_REGISTRY=http://127.0.0.1:8081
@@ -118,6 +123,7 @@ Example, each in its own terminal:
     });
 
   program.addCommand(transformCommand(configFrom));
+  program.addCommand(orchestrateCommand(configFrom));
 
   program
     .command('config')

@@ -1,3 +1,3 @@
 /** The parts of the platform `farebox serve` runs as processes of their own. */
-export const roles = ['gateway', 'registry', 'sink', 'preload', 'simulator'] as const;
+export const roles = ['gateway', 'registry', 'sink', 'preload', 'simulator', 'scheduler'] as const;
 export type Role = (typeof roles)[number];

@@ -20,6 +20,7 @@ import { createRegistryService } from '../registry/index.ts';
 import { createSimulator, loadZones } from '../simulate/index.ts';
 import { createSink } from '../warehouse/index.ts';
 import { openEngines, type Engines } from './engines.ts';
+import { startOrchestrator } from './orchestrator.ts';
 import { n } from './format.ts';
 import { listen } from './server.ts';
 
@@ -149,17 +150,28 @@ async function simulator(config: Config, engines: Engines, signal: AbortSignal):
   return { done, describe: `simulator: ${config.simulator.vehicles} vehicles` };
 }
 
+async function scheduler(config: Config, engines: Engines, signal: AbortSignal): Promise<Running> {
+  const warehouse = engines.warehouse;
+  if (warehouse === undefined) throw new FareboxError('internal', 'the scheduler needs the warehouse');
+  const o = await startOrchestrator(config, { warehouse, signal, say });
+  return {
+    done: o.done.finally(() => o.close()),
+    describe: `scheduler of ${o.pipelines.map((p) => p.name).join(', ')} (history in ${config.opsDb.kind})`,
+  };
+}
+
 const starters: Record<Role, (c: Config, e: Engines, s: AbortSignal) => Promise<Running>> = {
   gateway,
   registry,
   sink,
   preload: sink,
   simulator,
+  scheduler,
 };
 
 export async function serve(config: Config, wanted: Role[]): Promise<void> {
   const unique = [...new Set(wanted.map((r) => (r === 'preload' ? 'sink' : r)))];
-  const needsWarehouse = unique.includes('sink');
+  const needsWarehouse = unique.includes('sink') || unique.includes('scheduler');
   const onlyRegistry = unique.length === 1 && unique[0] === 'registry';
   const engines = await openEngines(config, { warehouse: needsWarehouse, registry: !onlyRegistry });
   const stop = new AbortController();

@@ -5,6 +5,8 @@ import { isFareboxError } from '../errors/index.ts';
 import { createGateway, errorBody, requireToken, type Producer } from '../ingest/index.ts';
 import { collectStatus, runReadOnlyQuery } from '../warehouse/index.ts';
 import type { Engines } from './engines.ts';
+import type { Orchestrator } from './orchestrator.ts';
+import { orchestrateRoutes } from './orchestrate-routes.ts';
 import { statusPage } from './status-page.ts';
 
 export interface ServerDeps {
@@ -13,6 +15,8 @@ export interface ServerDeps {
   tokens: string[];
   /** Live counters of this process (rates), merged into /v1/status. */
   live: () => Record<string, unknown>;
+  /** The scheduler of this process, for /v1/pipelines, /v1/runs and /v1/alerts. */
+  orchestrator?: Orchestrator;
 }
 
 export function createApp(deps: ServerDeps): Hono {
@@ -30,6 +34,11 @@ export function createApp(deps: ServerDeps): Hono {
   );
   app.use('/v1/status', requireToken(deps.tokens));
   app.use('/v1/query', requireToken(deps.tokens));
+  if (deps.orchestrator !== undefined) {
+    for (const route of ['/v1/pipelines', '/v1/pipelines/*', '/v1/runs', '/v1/alerts'])
+      app.use(route, requireToken(deps.tokens));
+    app.route('/', orchestrateRoutes(deps.orchestrator));
+  }
   app.get('/v1/status', async (c) => {
     const warehouse = engines.warehouse;
     if (warehouse === undefined) return errorBody(c, 503, 'internal', 'no warehouse in this process');

@@ -7,6 +7,7 @@ import { createPreload } from '../preload/index.ts';
 import { createSimulator, loadZones } from '../simulate/index.ts';
 import { collectStatus, createSink } from '../warehouse/index.ts';
 import { openEngines } from './engines.ts';
+import { startOrchestrator, type Orchestrator } from './orchestrator.ts';
 import { n } from './format.ts';
 import { removeRunInfo, writeRunInfo } from './run-file.ts';
 import { createApp, listen } from './server.ts';
@@ -15,6 +16,8 @@ export interface UpOptions {
   /** Stop after this many milliseconds (tests, demos); runs until Ctrl-C when undefined. */
   durationMs?: number;
   simulate: boolean;
+  /** Run the pipelines of FAREBOX_PIPELINES on their schedules. */
+  schedule: boolean;
 }
 
 function statusLine(parts: {
@@ -45,11 +48,18 @@ export async function up(config: Config, options: UpOptions): Promise<void> {
   const sink = await createSink(config.sink, { log: engines.log, warehouse, preload });
   let produced = 0;
   let produceErrors = 0;
+  const stop = new AbortController();
+  // Scheduler lines go above the status line, which the next refresh redraws.
+  const say = (line: string): void => void out.write(out.isTTY ? `\r\x1b[2K${line}\n` : `${line}\n`);
+  const orchestrator: Orchestrator | undefined = options.schedule
+    ? await startOrchestrator(config, { warehouse, signal: stop.signal, say })
+    : undefined;
   const app = createApp({
     engines,
     producer,
     tokens,
     live: () => ({ produced, produceErrors, sink: sink.stats() }),
+    ...(orchestrator === undefined ? {} : { orchestrator }),
   });
   const { server, url } = await listen(app, config.ingest.host, config.ingest.port);
   writeRunInfo(config.home, { pid: process.pid, url, token: tokens[0] as string });
@@ -61,9 +71,12 @@ export async function up(config: Config, options: UpOptions): Promise<void> {
   out.write(`  ingest        POST ${url}/v1/events/{trip_completed|vehicle_location|driver_document}\n`);
   if (config.ingest.tokens.length === 0)
     out.write(`  token         ${tokens[0] ?? ''}   (generated; set FAREBOX_TOKENS to choose)\n`);
+  if (orchestrator !== undefined)
+    out.write(
+      `  scheduler     ${orchestrator.pipelines.map((p) => p.name).join(', ')} (${config.orchestrate.pipelinesDir}); history: npx farebox orchestrate runs\n`,
+    );
   out.write(`  query         npx farebox query "SELECT count() FROM trips"\n  stop          Ctrl-C\n\n`);
 
-  const stop = new AbortController();
   const onSignal = (): void => {
     if (stop.signal.aborted) process.exit(130);
     out.write('\nstopping: flushing the sink and committing offsets (Ctrl-C again to force)…\n');
@@ -123,7 +136,9 @@ export async function up(config: Config, options: UpOptions): Promise<void> {
     if (simTimer !== undefined) clearInterval(simTimer);
     await producer.flush();
     await sinkDone;
+    await orchestrator?.done;
   } finally {
+    await orchestrator?.close();
     await preload.close();
     clearInterval(statusTimer);
     process.off('SIGINT', onSignal);

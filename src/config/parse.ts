@@ -211,5 +211,11 @@ export function parseConfig(sources: ConfigSources = {}): Config {
       speed: number(get('speed'), { min: 0.001 }),
     },
     zonesFile: path.resolve(get('zones').baseDir, expand('zones').value),
+    orchestrate: {
+      pipelinesDir: path.resolve(get('pipelines').baseDir, expand('pipelines').value),
+      projectDir: path.resolve(get('project').baseDir, expand('project').value),
+      alertWebhook: get('alertWebhook').value === '' ? undefined : get('alertWebhook').value,
+      tickMs: number(get('schedulerTickSeconds'), { min: 0.01 }) * 1000,
+    },
   };
 }

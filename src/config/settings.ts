@@ -188,6 +188,34 @@ export const settings = [
     default: '{repo}/transform/seeds/taxi_zone_lookup.csv',
     help: 'TLC taxi-zone table (CSV)',
   },
+  {
+    key: 'pipelines',
+    env: 'FAREBOX_PIPELINES',
+    flag: '--pipelines',
+    default: '{repo}/pipelines',
+    help: 'folder of pipeline YAML files the scheduler runs',
+  },
+  {
+    key: 'project',
+    env: 'FAREBOX_PROJECT',
+    flag: '--project',
+    default: '{repo}/transform',
+    help: 'the dbt-format SQL project the scheduler builds',
+  },
+  {
+    key: 'alertWebhook',
+    env: 'FAREBOX_ALERT_WEBHOOK',
+    flag: '--alert-webhook',
+    default: '',
+    help: 'URL that failed jobs and freshness breaches are POSTed to as JSON (none by default)',
+  },
+  {
+    key: 'schedulerTickSeconds',
+    env: 'FAREBOX_SCHEDULER_TICK_SECONDS',
+    flag: '--scheduler-tick-seconds',
+    default: '10',
+    help: 'how often the scheduler looks for due runs',
+  },
 ] as const satisfies readonly Setting[];
 
 export type SettingKey = (typeof settings)[number]['key'];

@@ -94,4 +94,15 @@ export interface Config {
   simulator: SimulatorConfig;
   /** Where the TLC zone table lives. */
   zonesFile: string;
+  orchestrate: OrchestrateConfig;
+}
+
+export interface OrchestrateConfig {
+  /** Folder of pipeline YAML files. */
+  pipelinesDir: string;
+  /** The dbt-format project transform jobs build. */
+  projectDir: string;
+  /** Where alerts are POSTed; undefined keeps them in the run history only. */
+  alertWebhook: string | undefined;
+  tickMs: number;
 }

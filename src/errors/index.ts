@@ -17,8 +17,14 @@ export type ErrorCode =
   | 'object_hash_mismatch'
   | 'object_io'
   | 'warehouse'
+  /** The operational database (PGlite or PostgreSQL) failed. */
+  | 'ops_db'
   /** The dbt-format project cannot be parsed or compiled: bad YAML or Jinja, unknown ref, ref cycle. */
   | 'transform_invalid'
+  /** A table is older than its freshness rule allows. */
+  | 'stale'
+  /** A pipeline file is wrong: unknown job, job cycle, bad cron, unknown selector. */
+  | 'pipeline_invalid'
   | 'import_layout'
   | 'import_io'
   | 'bad_request'

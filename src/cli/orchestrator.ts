@@ -1,0 +1,85 @@
+/**
+ * The scheduler as `farebox up` and `farebox serve scheduler` run it: pipelines from FAREBOX_PIPELINES,
+ * run history and leases in the operational database, jobs run in this process on its warehouse, alerts
+ * kept in the history and POSTed to FAREBOX_ALERT_WEBHOOK when one is set.
+ */
+import type { Config } from '../config/index.ts';
+import { openOpsDb } from '../opsdb/index.ts';
+import {
+  createExecutor,
+  createRunStore,
+  createScheduler,
+  loadPipelines,
+  type Alert,
+  type Pipeline,
+  type RunStore,
+  type Scheduler,
+} from '../orchestrate/index.ts';
+import { loadProject } from '../transform/index.ts';
+import type { Warehouse } from '../warehouse/index.ts';
+
+export interface Orchestrator {
+  pipelines: Pipeline[];
+  scheduler: Scheduler;
+  store: RunStore;
+  /** Resolves when the scheduler has stopped (the signal aborted) and its runs ended. */
+  done: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The transform project's model names, which pipeline selectors are checked against. */
+export function projectModels(config: Config): string[] {
+  const project = loadProject(config.orchestrate.projectDir, { targetSchema: config.warehouse.database });
+  return [...project.nodes.values()].filter((n) => n.resourceType === 'model').map((n) => n.name);
+}
+
+export function pipelinesOf(config: Config): Pipeline[] {
+  return loadPipelines(config.orchestrate.pipelinesDir, { models: projectModels(config) });
+}
+
+async function postAlert(url: string, alert: Alert, say: (line: string) => void): Promise<void> {
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ source: 'farebox', ...alert, at: new Date(alert.at).toISOString() }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) say(`alert webhook answered ${res.status}; the alert stays in the run history`);
+  } catch (e) {
+    say(
+      `alert webhook failed (${e instanceof Error ? e.message : String(e)}); the alert stays in the run history`,
+    );
+  }
+}
+
+export async function startOrchestrator(
+  config: Config,
+  deps: { warehouse: Warehouse; signal: AbortSignal; say: (line: string) => void },
+): Promise<Orchestrator> {
+  const pipelines = pipelinesOf(config);
+  const db = await openOpsDb(config.opsDb);
+  const store = await createRunStore(db);
+  const webhook = config.orchestrate.alertWebhook;
+  const scheduler = createScheduler(
+    {
+      pipelines,
+      leaseMs: Math.max(60_000, 6 * config.orchestrate.tickMs),
+      tickMs: config.orchestrate.tickMs,
+    },
+    {
+      store,
+      execute: createExecutor(
+        { projectDir: config.orchestrate.projectDir, targetSchema: config.warehouse.database, threads: 4 },
+        { warehouse: deps.warehouse },
+      ),
+      onAlert: async (a) => {
+        deps.say(`alert: ${a.message}`);
+        if (webhook !== undefined) await postAlert(webhook, a, deps.say);
+      },
+      onEvent: (line) => deps.say(`scheduler: ${line}`),
+    },
+  );
+  const done = scheduler.run(deps.signal);
+  return { pipelines, scheduler, store, done, close: () => db.close() };
+}

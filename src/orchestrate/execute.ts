@@ -1,0 +1,96 @@
+/**
+ * Runs jobs in this process, on the warehouse it already holds (chDB lets one process open its folder, so
+ * inside `farebox up` a child CLI could not): transform jobs through the runner, freshness checks with one
+ * query. The same jobs run in Airflow as the CLI commands jobCommand() spells.
+ */
+import { FareboxError } from '../errors/index.ts';
+import { buildGraph, loadProject, runCommand } from '../transform/index.ts';
+import type { Warehouse } from '../warehouse/index.ts';
+import type { Executor } from './scheduler.ts';
+
+/** How old the newest row of a table is, by a time column. */
+export async function freshnessOf(
+  warehouse: Warehouse,
+  check: { table: string; column: string },
+  now: number,
+): Promise<{ newest: number | undefined; ageMs: number | undefined }> {
+  const ident = (name: string): string =>
+    name
+      .split('.')
+      .map((p) => `\`${p.replaceAll('`', '``')}\``)
+      .join('.');
+  const result = await warehouse.client.query({
+    query: `SELECT toUnixTimestamp64Milli(toDateTime64(max(${ident(check.column)}), 3)) AS newest, count() AS n FROM ${ident(check.table)}`,
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ newest: string; n: string }>();
+  if (row === undefined || Number(row.n) === 0) return { newest: undefined, ageMs: undefined };
+  const newest = Number(row.newest);
+  return { newest, ageMs: now - newest };
+}
+
+export interface ExecutorOptions {
+  projectDir: string;
+  /** The database the project builds into (dbt's target schema). */
+  targetSchema: string;
+  threads: number;
+}
+
+export function createExecutor(
+  options: ExecutorOptions,
+  deps: { warehouse: Warehouse; now?: () => number },
+): Executor {
+  const now = deps.now ?? Date.now;
+  // Two pipelines may build the same model (a shared upstream): transform jobs of this process take turns,
+  // so that one never drops the staging table the other is filling.
+  let turn: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(f: () => Promise<T>): Promise<T> => {
+    const next = turn.then(f, f);
+    turn = next.catch(() => undefined);
+    return next;
+  };
+  return async (job, ctx) => {
+    const action = job.action;
+    if (action.kind === 'freshness') {
+      const { newest, ageMs } = await freshnessOf(deps.warehouse, action, now());
+      const limit = `${Math.round(action.maxAgeMs / 1000)} s`;
+      if (newest === undefined || ageMs === undefined)
+        throw new FareboxError('stale', `${action.table} has no rows, so it is not fresh (limit ${limit})`);
+      ctx.log(
+        `${action.table}: newest ${action.column} ${new Date(newest).toISOString()}, ${Math.round(ageMs / 1000)} s old`,
+      );
+      if (ageMs > action.maxAgeMs)
+        throw new FareboxError(
+          'stale',
+          `${action.table} is ${Math.round(ageMs / 1000)} s old (newest ${action.column} ${new Date(newest).toISOString()}), over its ${limit} limit`,
+          {
+            hint: 'see whether the sink is loading (farebox status) and the transform jobs succeed (farebox orchestrate runs)',
+          },
+        );
+      return;
+    }
+    const project = loadProject(options.projectDir, { targetSchema: options.targetSchema });
+    const outcome = await oneAtATime(() =>
+      runCommand(
+        project,
+        buildGraph(project),
+        {
+          command: action.command,
+          select: action.select.length > 0 ? action.select : undefined,
+          exclude: action.exclude.length > 0 ? action.exclude : undefined,
+          threads: options.threads,
+          fullRefresh: false,
+        },
+        { warehouse: deps.warehouse },
+      ),
+    );
+    for (const r of outcome.results)
+      ctx.log(`${r.status.padEnd(7)} ${r.node.name}${r.message == null ? '' : `: ${r.message}`}`);
+    const bad = outcome.results.filter((r) => r.status === 'error' || r.status === 'fail');
+    if (bad.length > 0)
+      throw new FareboxError(
+        'warehouse',
+        `transform ${action.command}: ${bad.map((r) => `${r.node.name} ${r.status}${r.message == null ? '' : ` (${r.message.split('\n')[0] ?? ''})`}`).join('; ')}`,
+      );
+  };
+}

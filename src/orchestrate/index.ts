@@ -1,0 +1,16 @@
+export type { CatchUp, Job, JobAction, Pipeline, Schedule } from './types.ts';
+export { loadPipelines, parseDuration, parsePipeline, type PipelineContext } from './pipeline.ts';
+export { dueTimes, fireTimes, latestFireTime, nextFireTime } from './schedule.ts';
+export { createRunStore, type Alert, type JobRun, type PipelineRun, type RunStore } from './store.ts';
+export {
+  createScheduler,
+  systemClock,
+  type Clock,
+  type Executor,
+  type JobContext,
+  type Scheduler,
+  type SchedulerConfig,
+  type SchedulerDeps,
+} from './scheduler.ts';
+export { createExecutor, freshnessOf, type ExecutorOptions } from './execute.ts';
+export { airflowDag, exportAirflow, jobCommand, shellQuote, type AirflowOptions } from './airflow.ts';

@@ -1,0 +1,233 @@
+/**
+ * Reads pipelines from YAML files (one pipeline per file in `pipelines/`) and checks them once, at load:
+ * every field's shape, each upstream job exists, jobs form no cycle, the cron expression and time zone
+ * parse, and transform selectors match a model of the project. Errors name the file, job and field.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CronExpressionParser } from 'cron-parser';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { closest, FareboxError } from '../errors/index.ts';
+import type { Job, JobAction, Pipeline, Schedule } from './types.ts';
+
+const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** '90s', '5m', '1h', '2d' (or a bare number of seconds) in milliseconds. */
+export function parseDuration(text: string | number): number | undefined {
+  if (typeof text === 'number') return text > 0 ? text * 1000 : undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(text);
+  if (m === null) return undefined;
+  const value = Number(m[1]) * (durationUnits[m[2] as string] as number);
+  return value > 0 ? value : undefined;
+}
+
+const duration = z.union([z.string(), z.number()]).refine((v) => parseDuration(v) !== undefined, {
+  message: "a duration such as '30s', '5m', '1h' or '2d'",
+});
+const names = z.array(z.string().min(1)).default([]);
+
+const jobSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'lower-case letters, digits and _, starting with a letter'),
+    transform: z
+      .object({
+        command: z.enum(['run', 'test', 'build']),
+        select: names,
+        exclude: names,
+      })
+      .strict()
+      .optional(),
+    freshness: z
+      .object({ table: z.string().min(1), column: z.string().min(1), max_age: duration })
+      .strict()
+      .optional(),
+    upstream: names,
+    timeout: duration.default('1h'),
+    retries: z.number().int().min(0).max(20).default(0),
+    retry_delay: duration.default('30s'),
+  })
+  .strict()
+  .refine((j) => (j.transform === undefined) !== (j.freshness === undefined), {
+    message: 'a job does one thing: give it either transform or freshness',
+  });
+
+const pipelineSchema = z
+  .object({
+    pipeline: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]*$/, 'lower-case letters, digits and _, starting with a letter'),
+    description: z.string().default(''),
+    schedule: z.union([
+      z.object({ cron: z.string(), timezone: z.string().default('UTC') }).strict(),
+      z.object({ every: duration }).strict(),
+    ]),
+    catch_up: z.enum(['none', 'latest', 'all']).default('latest'),
+    max_active_runs: z.number().int().min(1).default(1),
+    jobs: z.array(jobSchema).min(1),
+  })
+  .strict();
+
+/** What the loader checks selectors against: the transform project's model names. */
+export interface PipelineContext {
+  models: readonly string[];
+}
+
+function invalid(file: string, message: string, hint?: string): FareboxError {
+  return new FareboxError('pipeline_invalid', `${file}: ${message}`, {
+    where: file,
+    ...(hint === undefined ? {} : { hint }),
+  });
+}
+
+function schedule(file: string, raw: z.infer<typeof pipelineSchema>['schedule']): Schedule {
+  if ('every' in raw) return { kind: 'interval', everyMs: parseDuration(raw.every) as number };
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: raw.timezone });
+  } catch {
+    throw invalid(
+      file,
+      `schedule.timezone '${raw.timezone}' is not a time zone`,
+      "use an IANA name, e.g. 'America/New_York'",
+    );
+  }
+  try {
+    CronExpressionParser.parse(raw.cron, { tz: raw.timezone, strict: false }).next();
+  } catch (e) {
+    throw invalid(
+      file,
+      `schedule.cron '${raw.cron}' is not a cron expression (${e instanceof Error ? e.message : String(e)})`,
+      "five fields: minute hour day-of-month month day-of-week, e.g. '*/10 * * * *'",
+    );
+  }
+  return { kind: 'cron', cron: raw.cron, timezone: raw.timezone };
+}
+
+/** A dbt selector's model name, when it names one: `+fct_trips+` → fct_trips; `tag:…`, `path:…` → none. */
+function selectorModel(selector: string): string | undefined {
+  if (selector.includes(':') || selector.includes('*')) return undefined;
+  return selector.replace(/^\d*\+/, '').replace(/\+\d*$/, '');
+}
+
+function action(file: string, job: z.infer<typeof jobSchema>, context: PipelineContext): JobAction {
+  if (job.freshness !== undefined)
+    return {
+      kind: 'freshness',
+      table: job.freshness.table,
+      column: job.freshness.column,
+      maxAgeMs: parseDuration(job.freshness.max_age) as number,
+    };
+  const t = job.transform as NonNullable<typeof job.transform>;
+  for (const [field, selectors] of [
+    ['select', t.select],
+    ['exclude', t.exclude],
+  ] as const)
+    for (const selector of selectors) {
+      const model = selectorModel(selector);
+      if (model !== undefined && !context.models.includes(model)) {
+        const near = closest(model, context.models);
+        throw invalid(
+          file,
+          `job '${job.name}': transform.${field} '${selector}' names no model of the transform project`,
+          near === undefined ? undefined : `did you mean '${near}'?`,
+        );
+      }
+    }
+  return { kind: 'transform', command: t.command, select: t.select, exclude: t.exclude };
+}
+
+/** Jobs ordered so that each follows its upstream jobs; a cycle is named job by job. */
+function ordered(file: string, jobs: Job[]): Job[] {
+  const byName = new Map(jobs.map((j) => [j.name, j]));
+  const done = new Set<string>();
+  const out: Job[] = [];
+  const visit = (job: Job, trail: string[]): void => {
+    if (done.has(job.name)) return;
+    if (trail.includes(job.name))
+      throw invalid(
+        file,
+        `jobs form a cycle: ${[...trail.slice(trail.indexOf(job.name)), job.name].join(' → ')}`,
+      );
+    for (const up of job.upstream) visit(byName.get(up) as Job, [...trail, job.name]);
+    done.add(job.name);
+    out.push(job);
+  };
+  for (const job of jobs) visit(job, []);
+  return out;
+}
+
+export function parsePipeline(file: string, text: string, context: PipelineContext): Pipeline {
+  let raw: unknown;
+  try {
+    raw = YAML.parse(text);
+  } catch (e) {
+    throw invalid(file, `not valid YAML (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const parsed = pipelineSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const at = (issue?.path ?? []).map(String).join('.');
+    const jobIndex = issue?.path[0] === 'jobs' ? Number(issue.path[1]) : undefined;
+    const jobName =
+      jobIndex === undefined ? undefined : (raw as { jobs?: { name?: unknown }[] }).jobs?.[jobIndex]?.name;
+    throw invalid(
+      file,
+      `${typeof jobName === 'string' ? `job '${jobName}': ` : ''}${at === '' ? '' : `${at}: `}${issue?.message ?? 'invalid'}`,
+    );
+  }
+  const p = parsed.data;
+  const seen = new Set<string>();
+  for (const j of p.jobs) {
+    if (seen.has(j.name)) throw invalid(file, `job '${j.name}' is defined twice`);
+    seen.add(j.name);
+  }
+  const jobs: Job[] = p.jobs.map((j) => {
+    for (const up of j.upstream)
+      if (!seen.has(up)) {
+        const near = closest(up, [...seen]);
+        throw invalid(
+          file,
+          `job '${j.name}': upstream '${up}' is no job of pipeline '${p.pipeline}'`,
+          near === undefined ? undefined : `did you mean '${near}'?`,
+        );
+      }
+    return {
+      name: j.name,
+      action: action(file, j, context),
+      upstream: j.upstream,
+      timeoutMs: parseDuration(j.timeout) as number,
+      retries: j.retries,
+      retryDelayMs: parseDuration(j.retry_delay) as number,
+    };
+  });
+  return {
+    name: p.pipeline,
+    description: p.description,
+    file,
+    schedule: schedule(file, p.schedule),
+    catchUp: p.catch_up,
+    maxActiveRuns: p.max_active_runs,
+    jobs: ordered(file, jobs),
+  };
+}
+
+/** Every `*.yaml` / `*.yml` in `dir`, sorted by name; two files naming the same pipeline are refused. */
+export function loadPipelines(dir: string, context: PipelineContext): Pipeline[] {
+  if (!fs.existsSync(dir))
+    throw new FareboxError('pipeline_invalid', `no pipelines folder at ${dir}`, {
+      hint: 'create pipelines/<name>.yaml, or pass --pipelines-dir',
+    });
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
+  const pipelines = files.map((f) =>
+    parsePipeline(path.join(path.basename(dir), f), fs.readFileSync(path.join(dir, f), 'utf8'), context),
+  );
+  const names = new Set<string>();
+  for (const p of pipelines) {
+    if (names.has(p.name)) throw invalid(p.file, `pipeline '${p.name}' is defined in another file too`);
+    names.add(p.name);
+  }
+  return pipelines;
+}

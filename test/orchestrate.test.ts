@@ -1,0 +1,142 @@
+/**
+ * The scheduler inside `farebox up`: trips sent to the gateway show up in fct_trips and agg_zone_hourly
+ * within one schedule interval, with no command run by hand; the run history and a manual trigger work
+ * through the HTTP API and the CLI.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunInfo } from '../src/cli/run-file.ts';
+import { createSimulator, loadZones } from '../src/simulate/index.ts';
+import { repo, tempHome, testConfig } from './helpers.ts';
+
+const intervalSeconds = 15;
+const home = await tempHome('orchestrate');
+const pipelines = path.join(home, 'pipelines');
+fs.mkdirSync(pipelines);
+fs.writeFileSync(
+  path.join(pipelines, 'marts.yaml'),
+  `pipeline: marts
+schedule: { every: ${intervalSeconds}s }
+jobs:
+  - name: build
+    transform: { command: build, select: ['+fct_trips+'] }
+    timeout: 5m
+`,
+);
+const env = {
+  ...process.env,
+  FAREBOX_HOME: home,
+  FAREBOX_PORT: '0',
+  FAREBOX_PIPELINES: pipelines,
+  FAREBOX_SCHEDULER_TICK_SECONDS: '1',
+  FAREBOX_SINK_BATCH_MS: '100',
+};
+let up: ChildProcess;
+let output = '';
+let info: RunInfo;
+
+async function call<T>(route: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${info.url}${route}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${route}: ${res.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+const count = async (sql: string): Promise<number> => {
+  const r = await call<{ rows: Record<string, unknown>[] }>('/v1/query', { sql });
+  return Number(Object.values(r.rows[0] ?? {})[0] ?? 0);
+};
+
+beforeAll(async () => {
+  up = spawn(process.execPath, [path.join(repo, 'bin/farebox.js'), 'up', '--no-simulate'], {
+    cwd: home,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  up.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  for (let i = 0; i < 600 && !fs.existsSync(path.join(home, 'run.json')); i++) {
+    if (up.exitCode !== null) throw new Error(`farebox up exited:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  info = JSON.parse(fs.readFileSync(path.join(home, 'run.json'), 'utf8')) as RunInfo;
+}, 90_000);
+
+afterAll(async () => {
+  up.kill('SIGTERM');
+  await new Promise((r) => up.once('exit', r));
+  fs.rmSync(home, { recursive: true, force: true });
+});
+
+describe('the scheduler in farebox up', () => {
+  it('makes new trips visible in fct_trips and agg_zone_hourly within one interval, by itself', async () => {
+    const config = testConfig(home);
+    const sim = createSimulator(
+      { ...config.simulator, badShare: 0, seed: 21 },
+      { zones: await loadZones(config.zonesFile) },
+    );
+    const trips = [...sim.trips(200)].map((e) => e.payload);
+    const ids = trips.map((t) => `'${String((t as { trip_id: string }).trip_id)}'`).join(',');
+    const res = await fetch(`${info.url}/v1/events/trip_completed`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/x-ndjson' },
+      body: trips.map((t) => JSON.stringify(t)).join('\n'),
+    });
+    expect(res.status).toBe(202);
+    const sent = Date.now();
+    let seen = 0;
+    let aggregated = 0;
+    let facts = 0;
+    // Loaded by the sink, then built by the next scheduled run: within one interval plus the build itself.
+    while (Date.now() - sent < (intervalSeconds + 30) * 1000) {
+      seen = await count(`SELECT count() FROM fct_trips WHERE trip_id IN (${ids})`).catch(() => 0);
+      aggregated = await count('SELECT sum(trips) FROM agg_zone_hourly').catch(() => 0);
+      facts = await count('SELECT count() FROM fct_trips').catch(() => 0);
+      if (seen === 200 && aggregated === facts) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(seen, output).toBe(200);
+    expect(aggregated, output).toBe(facts);
+    expect(Date.now() - sent).toBeLessThan((intervalSeconds + 30) * 1000);
+  }, 120_000);
+
+  it('keeps the run history, and takes a manual trigger through the API and the CLI', async () => {
+    const { runs } = await call<{
+      runs: { pipeline: string; trigger: string; state: string; jobs: { state: string }[] }[];
+    }>('/v1/runs?pipeline=marts');
+    expect(runs.some((r) => r.trigger === 'schedule' && r.state === 'success')).toBe(true);
+    const cli = execFileSync(
+      process.execPath,
+      [path.join(repo, 'bin/farebox.js'), 'orchestrate', 'trigger', 'marts'],
+      {
+        cwd: home,
+        env,
+        encoding: 'utf8',
+      },
+    );
+    expect(cli).toMatch(/queued marts for .*; the scheduler takes it on its next tick/);
+    let manual: { state: string } | undefined;
+    for (let i = 0; i < 120 && manual?.state !== 'success'; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      manual = (
+        await call<{ runs: { trigger: string; state: string }[] }>('/v1/runs?pipeline=marts')
+      ).runs.find((r) => r.trigger === 'manual');
+    }
+    expect(manual?.state, output).toBe('success');
+    const listed = execFileSync(
+      process.execPath,
+      [path.join(repo, 'bin/farebox.js'), 'orchestrate', 'runs', '--pipeline', 'marts'],
+      {
+        cwd: home,
+        env,
+        encoding: 'utf8',
+      },
+    );
+    expect(listed).toMatch(/marts .* manual .* success .* build#1 success/);
+  }, 120_000);
+});
