@@ -5,6 +5,8 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunInfo } from '../src/cli/run-file.ts';
@@ -25,6 +27,26 @@ jobs:
     timeout: 5m
 `,
 );
+fs.writeFileSync(
+  path.join(pipelines, 'watch.yaml'),
+  `pipeline: watch
+schedule: { every: 1h }
+jobs:
+  - name: docs_fresh
+    freshness: { table: driver_documents, column: event_time, max_age: 1m }
+`,
+);
+/** Alerts POSTed to FAREBOX_ALERT_WEBHOOK. */
+const alerts: Record<string, unknown>[] = [];
+const hook = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (d: Buffer) => (body += d.toString()));
+  req.on('end', () => {
+    alerts.push(JSON.parse(body) as Record<string, unknown>);
+    res.end('ok');
+  });
+});
+await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
 const env = {
   ...process.env,
   FAREBOX_HOME: home,
@@ -32,6 +54,7 @@ const env = {
   FAREBOX_PIPELINES: pipelines,
   FAREBOX_SCHEDULER_TICK_SECONDS: '1',
   FAREBOX_SINK_BATCH_MS: '100',
+  FAREBOX_ALERT_WEBHOOK: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts`,
 };
 let up: ChildProcess;
 let output = '';
@@ -70,6 +93,7 @@ beforeAll(async () => {
 afterAll(async () => {
   up.kill('SIGTERM');
   await new Promise((r) => up.once('exit', r));
+  hook.close();
   fs.rmSync(home, { recursive: true, force: true });
 });
 
@@ -104,6 +128,29 @@ describe('the scheduler in farebox up', () => {
     expect(aggregated, output).toBe(facts);
     expect(Date.now() - sent).toBeLessThan((intervalSeconds + 30) * 1000);
   }, 120_000);
+
+  it('records a freshness breach as an alert and POSTs it to the webhook', async () => {
+    for (let i = 0; i < 120 && alerts.length === 0; i++) await new Promise((r) => setTimeout(r, 250));
+    expect(alerts[0], output).toMatchObject({
+      source: 'farebox',
+      pipeline: 'watch',
+      job: 'docs_fresh',
+      kind: 'freshness',
+    });
+    expect(String(alerts[0]?.message)).toMatch(
+      /driver_documents has no rows, so it is not fresh \(limit 60 s\)/,
+    );
+    const listed = execFileSync(
+      process.execPath,
+      [path.join(repo, 'bin/farebox.js'), 'orchestrate', 'alerts'],
+      {
+        cwd: home,
+        env,
+        encoding: 'utf8',
+      },
+    );
+    expect(listed).toMatch(/freshness .*watch\/docs_fresh failed after 1 attempt/);
+  });
 
   it('keeps the run history, and takes a manual trigger through the API and the CLI', async () => {
     const { runs } = await call<{
