@@ -189,7 +189,7 @@ export function createScheduler(config: SchedulerConfig, deps: SchedulerDeps): S
           continue;
         }
         let ok = false;
-        let failure = '';
+        let failure = before[before.length - 1]?.error ?? 'interrupted: the scheduler running it stopped';
         let n = before.length;
         while (!ok && n < job.retries + 1 && !stop.signal.aborted) {
           // Before retry k (the attempt after k failed ones): retry_delay × 2^(k − 1).
