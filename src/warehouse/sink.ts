@@ -226,7 +226,7 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
           // Records polled before the group handed out partitions again are read anew from the committed
           // offsets by their owner: drop them.
           if (consumer.generation() !== bufferGeneration) {
-            stats.fenced += buffer.length;
+            fenced(buffer.length);
             buffer = [];
             bufferGeneration = consumer.generation();
           }
