@@ -10,6 +10,7 @@ import {
   fireTimes,
   freshnessOf,
   nextFireTime,
+  optimize,
   parseDuration,
   type JobRun,
   type Pipeline,
@@ -95,10 +96,13 @@ The scheduler itself runs inside \`farebox up\` (and as \`farebox serve schedule
           `  ${scheduleText(p)} · catch-up ${p.catchUp} · max ${p.maxActiveRuns} active · next ${iso(next)}`,
         );
         for (const j of p.jobs) {
+          const a = j.action;
           const what =
-            j.action.kind === 'transform'
-              ? `transform ${j.action.command} ${j.action.select.join(' ')}`.trim()
-              : `freshness ${j.action.table}.${j.action.column} ≤ ${j.action.maxAgeMs / 1000} s`;
+            a.kind === 'transform'
+              ? `transform ${a.command} ${a.select.join(' ')}`.trim()
+              : a.kind === 'freshness'
+                ? `freshness ${a.table}.${a.column} ≤ ${a.maxAgeMs / 1000} s`
+                : `optimize ${a.tables.join(', ')}${a.final ? ' FINAL' : ''}`;
           const after = j.upstream.length > 0 ? ` after ${j.upstream.join(', ')}` : '';
           out(`  - ${j.name}: ${what}${after} · timeout ${j.timeoutMs / 1000} s · retries ${j.retries}`);
         }
@@ -255,6 +259,30 @@ The scheduler itself runs inside \`farebox up\` (and as \`farebox serve schedule
         const line = `${o.table}: newest ${o.column} ${iso(newest)}, ${Math.round(ageMs / 1000)} s old (limit ${maxAgeMs / 1000} s)`;
         if (ageMs > maxAgeMs) throw new FareboxError('stale', line);
         out(`fresh: ${line}`);
+      } finally {
+        await warehouse.close();
+      }
+    });
+
+  cmd
+    .command('optimize')
+    .description('upkeep: merge the parts of warehouse tables (what an optimize job runs)')
+    .requiredOption('--table <table...>', 'tables, e.g. raw_trips raw_vehicle_locations')
+    .option('--final', 'merge each partition into one part, dropping replaced rows')
+    .action(async (o: { table: string[]; final?: boolean }, c: Command) => {
+      const config = configFrom(c);
+      if (readRunInfo(config.home) !== undefined)
+        throw new FareboxError(
+          'bad_request',
+          'farebox up is running and holds the warehouse; add an optimize job to a pipeline instead',
+        );
+      const warehouse = await openWarehouse(config.warehouse);
+      try {
+        for (const t of o.table) {
+          const started = Date.now();
+          await optimize(warehouse, t, o.final === true);
+          out(`optimized ${t}${o.final === true ? ' FINAL' : ''} in ${Date.now() - started} ms`);
+        }
       } finally {
         await warehouse.close();
       }

@@ -87,6 +87,23 @@ describe('jobCommand', () => {
       '600s',
     ]);
   });
+
+  it('gives an optimize job its tables and FINAL', () => {
+    const p = parsePipeline(
+      'pipelines/o.yaml',
+      'pipeline: o\nschedule: { every: 1h }\njobs:\n  - name: merge\n    optimize: { tables: [raw_trips, dead_letters], final: true }\n',
+      { models: [] },
+    );
+    expect(jobCommand(p.jobs[0] as Job, bash).slice(2)).toEqual([
+      'orchestrate',
+      'optimize',
+      '--table',
+      'raw_trips',
+      '--table',
+      'dead_letters',
+      '--final',
+    ]);
+  });
 });
 
 describe('shellQuote', () => {

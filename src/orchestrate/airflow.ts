@@ -29,6 +29,13 @@ export const defaultFarebox = 'npx farebox';
 export function jobCommand(job: Job, options: Pick<AirflowOptions, 'farebox' | 'projectDir'>): string[] {
   const prefix = (options.farebox ?? defaultFarebox).trim().split(/\s+/);
   const a = job.action;
+  if (a.kind === 'optimize')
+    return [
+      ...prefix,
+      ...['orchestrate', 'optimize'],
+      ...a.tables.flatMap((t) => ['--table', t]),
+      ...(a.final ? ['--final'] : []),
+    ];
   if (a.kind === 'freshness')
     return [
       ...prefix,

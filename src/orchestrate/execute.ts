@@ -29,6 +29,27 @@ export async function freshnessOf(
   return { newest, ageMs: now - newest };
 }
 
+const ident = (name: string): string =>
+  name
+    .split('.')
+    .map((p) => `\`${p.replaceAll('`', '``')}\``)
+    .join('.');
+
+/** Upkeep: merges a table's parts; FINAL merges each partition into one part, dropping replaced rows. */
+export async function optimize(warehouse: Warehouse, table: string, final: boolean): Promise<void> {
+  try {
+    await warehouse.client.command({ query: `OPTIMIZE TABLE ${ident(table)}${final ? ' FINAL' : ''}` });
+  } catch (e) {
+    throw new FareboxError(
+      'warehouse',
+      `OPTIMIZE TABLE ${table} failed: ${e instanceof Error ? e.message : String(e)}`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
 export interface ExecutorOptions {
   projectDir: string;
   /** The database the project builds into (dbt's target schema). */
@@ -51,6 +72,14 @@ export function createExecutor(
   };
   return async (job, ctx) => {
     const action = job.action;
+    if (action.kind === 'optimize') {
+      for (const table of action.tables) {
+        const started = now();
+        await optimize(deps.warehouse, table, action.final);
+        ctx.log(`optimized ${table}${action.final ? ' FINAL' : ''} in ${now() - started} ms`);
+      }
+      return;
+    }
     if (action.kind === 'freshness') {
       const { newest, ageMs } = await freshnessOf(deps.warehouse, action, now());
       const limit = `${Math.round(action.maxAgeMs / 1000)} s`;

@@ -12,5 +12,5 @@ export {
   type SchedulerConfig,
   type SchedulerDeps,
 } from './scheduler.ts';
-export { createExecutor, freshnessOf, type ExecutorOptions } from './execute.ts';
+export { createExecutor, freshnessOf, optimize, type ExecutorOptions } from './execute.ts';
 export { airflowDag, exportAirflow, jobCommand, shellQuote, type AirflowOptions } from './airflow.ts';

@@ -36,6 +36,11 @@ describe('pipeline files', () => {
     const nightly = pipelines.find((p) => p.name === 'scores_nightly');
     expect(nightly?.schedule).toEqual({ kind: 'cron', cron: '0 3 * * *', timezone: 'America/New_York' });
     expect(nightly?.catchUp).toBe('none');
+    expect(pipelines.find((p) => p.name === 'upkeep')?.jobs[0]?.action).toMatchObject({
+      kind: 'optimize',
+      tables: ['raw_trips', 'raw_vehicle_locations', 'raw_driver_documents', 'dead_letters', 'load_ledger'],
+      final: true,
+    });
   });
 
   it('refuses bad input at load, naming the file, the job and the field', () => {
@@ -64,7 +69,7 @@ describe('pipeline files', () => {
       /job 'build': jobs.0.timeout: a duration such as/,
     );
     expect(refused(text(job('    freshness: { table: t, column: c, max_age: 1m }')))).toMatch(
-      /either transform or freshness/,
+      /one of transform, freshness or optimize/,
     );
     expect(refused(text(`${job()}${job()}`))).toMatch(/job 'build' is defined twice/);
     expect(refused(text(job(), 'schedule: { every: 5m }\nretries: 3'))).toMatch(/Unrecognized key/);

@@ -42,14 +42,18 @@ const jobSchema = z
       .object({ table: z.string().min(1), column: z.string().min(1), max_age: duration })
       .strict()
       .optional(),
+    optimize: z
+      .object({ tables: z.array(z.string().min(1)).min(1), final: z.boolean().default(false) })
+      .strict()
+      .optional(),
     upstream: names,
     timeout: duration.default('1h'),
     retries: z.number().int().min(0).max(20).default(0),
     retry_delay: duration.default('30s'),
   })
   .strict()
-  .refine((j) => (j.transform === undefined) !== (j.freshness === undefined), {
-    message: 'a job does one thing: give it either transform or freshness',
+  .refine((j) => [j.transform, j.freshness, j.optimize].filter((a) => a !== undefined).length === 1, {
+    message: 'a job does one thing: give it one of transform, freshness or optimize',
   });
 
 const pipelineSchema = z
@@ -110,6 +114,8 @@ function selectorModel(selector: string): string | undefined {
 }
 
 function action(file: string, job: z.infer<typeof jobSchema>, context: PipelineContext): JobAction {
+  if (job.optimize !== undefined)
+    return { kind: 'optimize', tables: job.optimize.tables, final: job.optimize.final };
   if (job.freshness !== undefined)
     return {
       kind: 'freshness',

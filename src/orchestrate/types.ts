@@ -18,7 +18,9 @@ export type CatchUp = 'none' | 'latest' | 'all';
 /** What a job does. */
 export type JobAction =
   | { kind: 'transform'; command: 'run' | 'test' | 'build'; select: string[]; exclude: string[] }
-  | { kind: 'freshness'; table: string; column: string; maxAgeMs: number };
+  | { kind: 'freshness'; table: string; column: string; maxAgeMs: number }
+  /** Upkeep: merge the tables' parts (FINAL: down to one part per partition, dropping replaced rows). */
+  | { kind: 'optimize'; tables: string[]; final: boolean };
 
 export interface Job {
   name: string;

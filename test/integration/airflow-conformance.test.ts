@@ -256,7 +256,7 @@ afterAll(() => {
 
 describe('exported DAGs under real Airflow 3', () => {
   it('the repo has pipelines to export', () => {
-    expect(real.map((p) => p.name).sort()).toEqual(['scores_nightly', 'taxi']);
+    expect(real.map((p) => p.name).sort()).toEqual(['scores_nightly', 'taxi', 'upkeep']);
   });
 
   it('BashOperator DAGs of pipelines/ load as the pipelines they came from', () => {
