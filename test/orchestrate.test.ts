@@ -30,7 +30,7 @@ jobs:
 fs.writeFileSync(
   path.join(pipelines, 'watch.yaml'),
   `pipeline: watch
-schedule: { every: 1h }
+schedule: { every: 10s }
 jobs:
   - name: docs_fresh
     freshness: { table: driver_documents, column: event_time, max_age: 1m }

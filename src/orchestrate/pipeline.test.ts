@@ -108,7 +108,9 @@ describe('schedules', () => {
     expect(dueTimes(s, 'latest', 6 * 60_000, now, now)).toEqual([600_000]);
     expect(dueTimes(s, 'none', 6 * 60_000, now, now)).toEqual([]);
     expect(dueTimes(s, 'none', 6 * 60_000, 9.5 * 60_000, now)).toEqual([600_000]);
-    expect(dueTimes(s, 'none', undefined, now, now)).toEqual([600_000]);
+    // Never run: nothing at start, then the first fire time after the scheduler started.
+    expect(dueTimes(s, 'latest', undefined, now, now)).toEqual([]);
+    expect(dueTimes(s, 'all', undefined, 9.5 * 60_000, now)).toEqual([600_000]);
     expect(nextFireTime(s, now)).toBe(660_000);
     expect(
       nextFireTime({ kind: 'cron', cron: '0 3 * * *', timezone: 'America/New_York' }, Date.UTC(2026, 2, 8)),

@@ -58,9 +58,10 @@ export function latestFireTime(schedule: Schedule, now: number): number | undefi
 
 /**
  * The intervals due now, given the newest one already recorded (`last`) and when this scheduler started.
- * A pipeline with no history runs its current interval once. Missed intervals are those between `last` and
- * now: `all` runs each (up to maxCatchUp), `latest` the newest, `none` only one that came due since the
- * scheduler started.
+ * A pipeline with no history waits for its first fire time after the scheduler started (a nightly job
+ * does not run because farebox was started in the afternoon; `farebox orchestrate trigger` runs it now).
+ * Missed intervals are those between `last` and now: `all` runs each (up to maxCatchUp), `latest` the
+ * newest, `none` only one that came due since the scheduler started.
  */
 export function dueTimes(
   schedule: Schedule,
@@ -69,14 +70,10 @@ export function dueTimes(
   startedAt: number,
   now: number,
 ): number[] {
-  if (last === undefined) {
-    const latest = latestFireTime(schedule, now);
-    return latest === undefined ? [] : [latest];
-  }
-  const missed = fireTimes(schedule, last, now);
+  const missed = fireTimes(schedule, last ?? startedAt, now);
   if (missed.length === 0) return [];
-  if (catchUp === 'all') return missed.slice(-maxCatchUp);
+  if (catchUp === 'all' && last !== undefined) return missed.slice(-maxCatchUp);
   const newest = missed[missed.length - 1] as number;
-  if (catchUp === 'latest') return [newest];
-  return newest >= startedAt ? [newest] : [];
+  if (catchUp === 'none' && newest < startedAt) return [];
+  return [newest];
 }

@@ -41,10 +41,13 @@ ${
   );
 }
 
-/** A scheduler on a fake clock, and a log of the jobs it ran as `job@minute`. */
-function setup(p: Pipeline, execute?: Executor, owner = 'a', start = t0) {
+/**
+ * A scheduler on a fake clock, and a log of the jobs it ran as `job@minute`. It starts 1 ms before `start`,
+ * and the clock is then moved to `start`: a pipeline's first fire time after the scheduler started.
+ */
+async function setup(p: Pipeline, execute?: Executor, owner = 'a', start = t0) {
   const { store, settle } = quietStore(base);
-  const clock = fakeClock(start, settle);
+  const clock = fakeClock(start - 1, settle);
   const ran: string[] = [];
   const scheduler = createScheduler(
     { pipelines: [p], leaseMs: 5 * minute, tickMs: minute },
@@ -60,6 +63,7 @@ function setup(p: Pipeline, execute?: Executor, owner = 'a', start = t0) {
         }),
     },
   );
+  await clock.advance(1);
   return { store, clock, settle, scheduler, ran };
 }
 
@@ -69,9 +73,19 @@ const states = async (p: Pipeline) =>
   );
 
 describe('the scheduler', () => {
-  it('runs a new pipeline’s current interval at once, then each interval as it comes, jobs in upstream order', async () => {
+  it('waits for a new pipeline’s first fire time, then runs each interval as it comes, jobs in upstream order', async () => {
+    const fresh = pipeline('fresh');
+    const late = await setup(fresh, undefined, 'a', t0 + 2 * minute); // started mid-interval: nothing yet
+    await late.scheduler.tick();
+    await late.settle();
+    expect(late.ran).toEqual([]);
+    await late.clock.advance(3 * minute);
+    await late.scheduler.tick();
+    await late.settle();
+    expect(late.ran).toEqual(['build@5', 'check@5']);
+
     const p = pipeline('every5');
-    const { clock, settle, scheduler, ran } = setup(p);
+    const { clock, settle, scheduler, ran } = await setup(p);
     await scheduler.tick();
     await settle();
     expect(ran).toEqual(['build@0', 'check@0']);
@@ -92,7 +106,7 @@ describe('the scheduler', () => {
       await base.claim(p.name, t0 - 20 * minute, 'old', t0 - 20 * minute, minute);
       await base.finish(p.name, t0 - 20 * minute, 'old', 'success', t0 - 19 * minute);
       // The scheduler was down from -20 to now (+2): intervals -15, -10, -5 and 0 were missed.
-      const { settle, scheduler } = setup(p, undefined, 'a', t0 + 2 * minute);
+      const { settle, scheduler } = await setup(p, undefined, 'a', t0 + 2 * minute);
       for (let i = 0; i < 5; i++) {
         await scheduler.tick(); // one run at a time (max_active_runs 1), oldest first
         await settle();
@@ -112,7 +126,7 @@ describe('the scheduler', () => {
   it('retries a failing job with exponential backoff, then records it failed, skips its downstream and alerts', async () => {
     const p = pipeline('flaky');
     const tries: number[] = [];
-    const { clock, settle, scheduler } = setup(p, (job) => {
+    const { clock, settle, scheduler } = await setup(p, (job) => {
       if (job.name === 'build') tries.push((clock.now() - t0) / minute);
       return job.name === 'build' ? Promise.reject(new Error('ClickHouse said no')) : Promise.resolve();
     });
@@ -138,7 +152,7 @@ describe('the scheduler', () => {
   it('stops a job at its timeout and aborts its signal', async () => {
     const p = pipeline('slow', '', `  - name: hang\n    transform: { command: run }\n    timeout: 2m`);
     let aborted = '';
-    const { clock, settle, scheduler } = setup(
+    const { clock, settle, scheduler } = await setup(
       p,
       (_job, ctx) =>
         new Promise((_resolve, reject) =>
@@ -161,7 +175,7 @@ describe('the scheduler', () => {
     const p = pipeline('long', '', `  - name: work\n    transform: { command: run }\n    timeout: 1h`);
     const started: number[] = [];
     const finishers: (() => void)[] = [];
-    const { clock, settle, scheduler } = setup(p, () => {
+    const { clock, settle, scheduler } = await setup(p, () => {
       started.push((clock.now() - t0) / minute);
       return new Promise<void>((resolve) => finishers.push(resolve));
     });
@@ -180,8 +194,8 @@ describe('the scheduler', () => {
 
   it('lets only one of two schedulers take a run, and resumes a crashed one’s run after its lease', async () => {
     const p = pipeline('shared');
-    const a = setup(p, () => new Promise(() => undefined), 'a'); // a takes the run and then hangs (crashes)
-    const b = setup(p, undefined, 'b');
+    const a = await setup(p, () => new Promise(() => undefined), 'a'); // a takes the run and then hangs (crashes)
+    const b = await setup(p, undefined, 'b');
     await Promise.all([a.scheduler.tick(), b.scheduler.tick()]);
     await a.settle();
     const [run] = await base.runs({ pipeline: p.name });
@@ -208,7 +222,7 @@ describe('the scheduler', () => {
 
   it('runs a manual trigger and a backfill over a date range', async () => {
     const p = pipeline('manual');
-    const { settle, scheduler } = setup(p);
+    const { settle, scheduler } = await setup(p);
     await scheduler.trigger('manual', t0 + 1234);
     const filled = await scheduler.backfill('manual', t0 - 60 * minute, t0 - 50 * minute);
     expect(filled.map((t) => (t - t0) / minute)).toEqual([-60, -55, -50]);
