@@ -17,7 +17,8 @@ import {
   type PipelineRun,
   type RunStore,
 } from '../orchestrate/index.ts';
-import { openWarehouse } from '../warehouse/index.ts';
+import { openWarehouse, replayDeadLetters } from '../warehouse/index.ts';
+import { openEngines } from './engines.ts';
 import { formatTable } from './format.ts';
 import { pipelinesOf } from './orchestrator.ts';
 import { callRunning, readRunInfo, type RunInfo } from './run-file.ts';
@@ -102,7 +103,9 @@ The scheduler itself runs inside \`farebox up\` (and as \`farebox serve schedule
               ? `transform ${a.command} ${a.select.join(' ')}`.trim()
               : a.kind === 'freshness'
                 ? `freshness ${a.table}.${a.column} ≤ ${a.maxAgeMs / 1000} s`
-                : `optimize ${a.tables.join(', ')}${a.final ? ' FINAL' : ''}`;
+                : a.kind === 'optimize'
+                  ? `optimize ${a.tables.join(', ')}${a.final ? ' FINAL' : ''}`
+                  : `replay dead letters${a.stage === undefined ? '' : ` of stage ${a.stage}`}${a.eventType === undefined ? '' : ` (${a.eventType})`}`;
           const after = j.upstream.length > 0 ? ` after ${j.upstream.join(', ')}` : '';
           out(`  - ${j.name}: ${what}${after} · timeout ${j.timeoutMs / 1000} s · retries ${j.retries}`);
         }
@@ -287,6 +290,61 @@ The scheduler itself runs inside \`farebox up\` (and as \`farebox serve schedule
         await warehouse.close();
       }
     });
+
+  cmd
+    .command('replay-dead-letters')
+    .description(
+      'after a fix, send dead letters back to their topic for the sink to handle again (each once)',
+    )
+    .addOption(
+      new Option('--stage <stage>', 'only those dead-lettered at this stage').choices([
+        'decode',
+        'validate',
+        'clean',
+      ]),
+    )
+    .addOption(
+      new Option('--type <event type>', 'only this event type').choices([
+        'trip_completed',
+        'vehicle_location',
+        'driver_document',
+      ]),
+    )
+    .option('--since <time>', 'only those received at or after this time, e.g. 2026-11-24')
+    .option('--again', 'include dead letters that were replays already (they failed twice)')
+    .option('--dry-run', 'count what would be replayed, send nothing')
+    .action(
+      async (
+        o: { stage?: string; type?: string; since?: string; again?: boolean; dryRun?: boolean },
+        c: Command,
+      ) => {
+        const config = configFrom(c);
+        if (readRunInfo(config.home) !== undefined)
+          throw new FareboxError('bad_request', 'farebox up is running and holds the log and the warehouse', {
+            hint: 'stop it first, or add a replay_dead_letters job to a pipeline and trigger it (farebox orchestrate trigger)',
+          });
+        const engines = await openEngines(config, { warehouse: true });
+        try {
+          const { replayed } = await replayDeadLetters(
+            { log: engines.log, warehouse: engines.warehouse as NonNullable<typeof engines.warehouse> },
+            {
+              ...(o.stage === undefined ? {} : { stage: o.stage }),
+              ...(o.type === undefined ? {} : { eventType: o.type }),
+              ...(o.since === undefined ? {} : { since: time(o.since, '--since') }),
+              again: o.again === true,
+              dryRun: o.dryRun === true,
+            },
+          );
+          out(
+            o.dryRun === true
+              ? `${replayed} dead letter${replayed === 1 ? '' : 's'} would be replayed`
+              : `replayed ${replayed} dead letter${replayed === 1 ? '' : 's'}: the sink handles them again (farebox status)`,
+          );
+        } finally {
+          await engines.close();
+        }
+      },
+    );
 
   cmd
     .command('export-airflow')

@@ -4,6 +4,7 @@
  * kept in the history and POSTed to FAREBOX_ALERT_WEBHOOK when one is set.
  */
 import type { Config } from '../config/index.ts';
+import type { EventLog } from '../log/index.ts';
 import { openOpsDb } from '../opsdb/index.ts';
 import {
   createExecutor,
@@ -55,7 +56,7 @@ async function postAlert(url: string, alert: Alert, say: (line: string) => void)
 
 export async function startOrchestrator(
   config: Config,
-  deps: { warehouse: Warehouse; signal: AbortSignal; say: (line: string) => void },
+  deps: { warehouse: Warehouse; log: EventLog; signal: AbortSignal; say: (line: string) => void },
 ): Promise<Orchestrator> {
   const pipelines = pipelinesOf(config);
   const db = await openOpsDb(config.opsDb);
@@ -71,7 +72,7 @@ export async function startOrchestrator(
       store,
       execute: createExecutor(
         { projectDir: config.orchestrate.projectDir, targetSchema: config.warehouse.database, threads: 4 },
-        { warehouse: deps.warehouse },
+        { warehouse: deps.warehouse, log: deps.log },
       ),
       onAlert: async (a) => {
         deps.say(`alert: ${a.message}`);

@@ -88,6 +88,22 @@ describe('jobCommand', () => {
     ]);
   });
 
+  it('gives a replay job its stage and event type', () => {
+    const p = parsePipeline(
+      'pipelines/r.yaml',
+      'pipeline: r\nschedule: { every: 1h }\njobs:\n  - name: replay\n    replay_dead_letters: { stage: decode, event_type: trip_completed }\n',
+      { models: [] },
+    );
+    expect(jobCommand(p.jobs[0] as Job, bash).slice(2)).toEqual([
+      'orchestrate',
+      'replay-dead-letters',
+      '--stage',
+      'decode',
+      '--type',
+      'trip_completed',
+    ]);
+  });
+
   it('gives an optimize job its tables and FINAL', () => {
     const p = parsePipeline(
       'pipelines/o.yaml',

@@ -29,6 +29,13 @@ export const defaultFarebox = 'npx farebox';
 export function jobCommand(job: Job, options: Pick<AirflowOptions, 'farebox' | 'projectDir'>): string[] {
   const prefix = (options.farebox ?? defaultFarebox).trim().split(/\s+/);
   const a = job.action;
+  if (a.kind === 'replay')
+    return [
+      ...prefix,
+      ...['orchestrate', 'replay-dead-letters'],
+      ...(a.stage === undefined ? [] : ['--stage', a.stage]),
+      ...(a.eventType === undefined ? [] : ['--type', a.eventType]),
+    ];
   if (a.kind === 'optimize')
     return [
       ...prefix,

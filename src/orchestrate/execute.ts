@@ -5,7 +5,8 @@
  */
 import { FareboxError } from '../errors/index.ts';
 import { buildGraph, loadProject, runCommand } from '../transform/index.ts';
-import type { Warehouse } from '../warehouse/index.ts';
+import type { EventLog } from '../log/index.ts';
+import { replayDeadLetters, type Warehouse } from '../warehouse/index.ts';
 import type { Executor } from './scheduler.ts';
 
 /** How old the newest row of a table is, by a time column. */
@@ -59,7 +60,7 @@ export interface ExecutorOptions {
 
 export function createExecutor(
   options: ExecutorOptions,
-  deps: { warehouse: Warehouse; now?: () => number },
+  deps: { warehouse: Warehouse; log?: EventLog; now?: () => number },
 ): Executor {
   const now = deps.now ?? Date.now;
   // Two pipelines may build the same model (a shared upstream): transform jobs of this process take turns,
@@ -72,6 +73,19 @@ export function createExecutor(
   };
   return async (job, ctx) => {
     const action = job.action;
+    if (action.kind === 'replay') {
+      if (deps.log === undefined)
+        throw new FareboxError('internal', 'replaying dead letters needs the event log');
+      const { replayed } = await replayDeadLetters(
+        { log: deps.log, warehouse: deps.warehouse },
+        {
+          ...(action.stage === undefined ? {} : { stage: action.stage }),
+          ...(action.eventType === undefined ? {} : { eventType: action.eventType }),
+        },
+      );
+      ctx.log(`replayed ${replayed} dead letter${replayed === 1 ? '' : 's'}`);
+      return;
+    }
     if (action.kind === 'optimize') {
       for (const table of action.tables) {
         const started = now();

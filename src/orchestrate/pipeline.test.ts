@@ -41,6 +41,11 @@ describe('pipeline files', () => {
       tables: ['raw_trips', 'raw_vehicle_locations', 'raw_driver_documents', 'dead_letters', 'load_ledger'],
       final: true,
     });
+    expect(pipelines.find((p) => p.name === 'upkeep')?.jobs[1]).toMatchObject({
+      name: 'replay_decode_failures',
+      action: { kind: 'replay', stage: 'decode', eventType: undefined },
+      upstream: ['optimize_raw'],
+    });
   });
 
   it('refuses bad input at load, naming the file, the job and the field', () => {
@@ -69,7 +74,7 @@ describe('pipeline files', () => {
       /job 'build': jobs.0.timeout: a duration such as/,
     );
     expect(refused(text(job('    freshness: { table: t, column: c, max_age: 1m }')))).toMatch(
-      /one of transform, freshness or optimize/,
+      /one of transform, freshness, optimize or replay_dead_letters/,
     );
     expect(refused(text(`${job()}${job()}`))).toMatch(/job 'build' is defined twice/);
     expect(refused(text(job(), 'schedule: { every: 5m }\nretries: 3'))).toMatch(/Unrecognized key/);

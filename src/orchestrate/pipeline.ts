@@ -46,15 +46,25 @@ const jobSchema = z
       .object({ tables: z.array(z.string().min(1)).min(1), final: z.boolean().default(false) })
       .strict()
       .optional(),
+    replay_dead_letters: z
+      .object({
+        stage: z.enum(['decode', 'validate', 'clean']).optional(),
+        event_type: z.enum(['trip_completed', 'vehicle_location', 'driver_document']).optional(),
+      })
+      .strict()
+      .optional(),
     upstream: names,
     timeout: duration.default('1h'),
     retries: z.number().int().min(0).max(20).default(0),
     retry_delay: duration.default('30s'),
   })
   .strict()
-  .refine((j) => [j.transform, j.freshness, j.optimize].filter((a) => a !== undefined).length === 1, {
-    message: 'a job does one thing: give it one of transform, freshness or optimize',
-  });
+  .refine(
+    (j) =>
+      [j.transform, j.freshness, j.optimize, j.replay_dead_letters].filter((a) => a !== undefined).length ===
+      1,
+    { message: 'a job does one thing: give it one of transform, freshness, optimize or replay_dead_letters' },
+  );
 
 const pipelineSchema = z
   .object({
@@ -114,6 +124,12 @@ function selectorModel(selector: string): string | undefined {
 }
 
 function action(file: string, job: z.infer<typeof jobSchema>, context: PipelineContext): JobAction {
+  if (job.replay_dead_letters !== undefined)
+    return {
+      kind: 'replay',
+      stage: job.replay_dead_letters.stage,
+      eventType: job.replay_dead_letters.event_type,
+    };
   if (job.optimize !== undefined)
     return { kind: 'optimize', tables: job.optimize.tables, final: job.optimize.final };
   if (job.freshness !== undefined)

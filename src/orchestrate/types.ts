@@ -20,7 +20,9 @@ export type JobAction =
   | { kind: 'transform'; command: 'run' | 'test' | 'build'; select: string[]; exclude: string[] }
   | { kind: 'freshness'; table: string; column: string; maxAgeMs: number }
   /** Upkeep: merge the tables' parts (FINAL: down to one part per partition, dropping replaced rows). */
-  | { kind: 'optimize'; tables: string[]; final: boolean };
+  | { kind: 'optimize'; tables: string[]; final: boolean }
+  /** Upkeep: send dead letters back to their topic after a fix (each once; see warehouse/replay.ts). */
+  | { kind: 'replay'; stage: string | undefined; eventType: string | undefined };
 
 export interface Job {
   name: string;

@@ -8,6 +8,7 @@ export { migrate, migrations, rawTables, readerViews, type Migration } from './m
 export type { CommittedRange, Sink, SinkDeps, SinkStats } from './sink.ts';
 export { runReadOnlyQuery, type QueryResult } from './query.ts';
 export { collectStatus, type PipelineStatus, type TypeStatus } from './status.ts';
+export { replayDeadLetters, type ReplayFilter } from './replay.ts';
 
 /**
  * The sink, loaded when first made: commands that only query or transform the warehouse do not load the

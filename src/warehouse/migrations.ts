@@ -6,6 +6,7 @@
 import type { Warehouse } from './connection.ts';
 import type { Dialect } from './dialect.ts';
 import {
+  deadLetterReplays,
   deadLetters,
   loadLedger,
   rawDriverDocuments,
@@ -32,6 +33,11 @@ export const migrations: Migration[] = [
       d.createView('vehicle_locations', rawVehicleLocations),
       d.createView('driver_documents', rawDriverDocuments),
     ],
+  },
+  {
+    version: 2,
+    name: 'dead letter replays',
+    statements: (d) => [d.createTable(deadLetterReplays)],
   },
 ];
 

@@ -153,6 +153,21 @@ export const loadLedger: TableDef = {
   dedup: true,
 };
 
+/** Dead letters sent back to their topic after a fix, so that each is replayed once. */
+export const deadLetterReplays: TableDef = {
+  name: 'dead_letter_replays',
+  columns: cols(`
+    topic LowCardinality(String),
+    partition UInt32,
+    offset UInt64,
+    replayed_at DateTime64(3, 'UTC'),
+    to_partition UInt32,
+    to_offset UInt64`),
+  engine: 'ReplacingMergeTree',
+  orderBy: '(topic, partition, offset)',
+  dedup: false,
+};
+
 export const schemaMigrations: TableDef = {
   name: 'schema_migrations',
   columns: cols(`
@@ -170,6 +185,7 @@ export const tables: TableDef[] = [
   rawDriverDocuments,
   deadLetters,
   loadLedger,
+  deadLetterReplays,
   schemaMigrations,
 ];
 
