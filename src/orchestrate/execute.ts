@@ -1,7 +1,8 @@
 /**
  * Runs jobs in this process, on the warehouse it already holds (chDB lets one process open its folder, so
  * inside `farebox up` a child CLI could not): transform jobs through the runner, freshness checks with one
- * query. The same jobs run in Airflow as the CLI commands jobCommand() spells.
+ * query, OPTIMIZE, and dead-letter replays. The same jobs run in Airflow as the CLI commands jobCommand()
+ * spells.
  */
 import { FareboxError } from '../errors/index.ts';
 import { buildGraph, loadProject, runCommand } from '../transform/index.ts';
@@ -9,17 +10,18 @@ import type { EventLog } from '../log/index.ts';
 import { replayDeadLetters, type Warehouse } from '../warehouse/index.ts';
 import type { Executor } from './scheduler.ts';
 
+const ident = (name: string): string =>
+  name
+    .split('.')
+    .map((p) => `\`${p.replaceAll('`', '``')}\``)
+    .join('.');
+
 /** How old the newest row of a table is, by a time column. */
 export async function freshnessOf(
   warehouse: Warehouse,
   check: { table: string; column: string },
   now: number,
 ): Promise<{ newest: number | undefined; ageMs: number | undefined }> {
-  const ident = (name: string): string =>
-    name
-      .split('.')
-      .map((p) => `\`${p.replaceAll('`', '``')}\``)
-      .join('.');
   const result = await warehouse.client.query({
     query: `SELECT toUnixTimestamp64Milli(toDateTime64(max(${ident(check.column)}), 3)) AS newest, count() AS n FROM ${ident(check.table)}`,
     format: 'JSONEachRow',
@@ -29,12 +31,6 @@ export async function freshnessOf(
   const newest = Number(row.newest);
   return { newest, ageMs: now - newest };
 }
-
-const ident = (name: string): string =>
-  name
-    .split('.')
-    .map((p) => `\`${p.replaceAll('`', '``')}\``)
-    .join('.');
 
 /** Upkeep: merges a table's parts; FINAL merges each partition into one part, dropping replaced rows. */
 export async function optimize(warehouse: Warehouse, table: string, final: boolean): Promise<void> {
