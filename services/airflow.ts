@@ -3,7 +3,8 @@
  * in Airflow as the pipelines they came from:
  *
  *   npm run airflow -- version                      any airflow command, in a throwaway AIRFLOW_HOME
- *   npm run airflow -- dags list-import-errors      (set AIRFLOW__CORE__DAGS_FOLDER to a folder of DAGs)
+ *   AIRFLOW__CORE__DAGS_FOLDER=dags npm run airflow -- dags list --local
+ *                                                   DAG commands get a fresh metadata database first
  *
  * The first run creates a Python virtual environment in .venv-airflow/ (gitignored) with `python3 -m venv`
  * and installs the pinned Airflow and providers from PyPI (pip's cache, ~/.cache/pip, makes it quick
@@ -172,10 +173,14 @@ if (import.meta.main) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'farebox-airflow-'));
   try {
     const airflow = ensureAirflow();
-    const r = spawnSync(airflow, process.argv.slice(2), {
-      stdio: 'inherit',
-      env: airflowEnv(home, process.env.AIRFLOW__CORE__DAGS_FOLDER),
-    });
+    const env = airflowEnv(home, process.env.AIRFLOW__CORE__DAGS_FOLDER);
+    const args = process.argv.slice(2);
+    // Commands that read DAGs need the (throwaway) metadata database: create it first, quietly.
+    if (args.length > 0 && !['version', 'db', 'config', 'info', 'cheat-sheet'].includes(args[0] as string)) {
+      const migrated = spawnSync(airflow, ['db', 'migrate'], { stdio: 'pipe', env, encoding: 'utf8' });
+      if (migrated.status !== 0) say(`airflow db migrate failed:\n${migrated.stderr}`);
+    }
+    const r = spawnSync(airflow, args, { stdio: 'inherit', env });
     process.exitCode = r.status ?? 1;
   } catch (e) {
     say(e instanceof Error ? e.message : String(e));
