@@ -5,16 +5,13 @@
  * spells.
  */
 import { FareboxError } from '../errors/index.ts';
-import { buildGraph, loadProject, runCommand } from '../transform/index.ts';
+import { buildGraph, loadProject, quoteIdent, runCommand } from '../transform/index.ts';
 import type { EventLog } from '../log/index.ts';
 import { replayDeadLetters, type Warehouse } from '../warehouse/index.ts';
 import type { Executor } from './scheduler.ts';
 
-const ident = (name: string): string =>
-  name
-    .split('.')
-    .map((p) => `\`${p.replaceAll('`', '``')}\``)
-    .join('.');
+/** `db.table` or `table`, each part quoted. */
+const ident = (name: string): string => name.split('.').map(quoteIdent).join('.');
 
 /** How old the newest row of a table is, by a time column. */
 export async function freshnessOf(

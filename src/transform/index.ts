@@ -15,4 +15,5 @@ export { buildManifest, type ArtifactMeta } from './manifest.ts';
 export { buildRunResults, writeLineage, writeManifest, writeRunResults } from './artifacts.ts';
 export { buildLineage, type Lineage, type LineageNode } from './lineage.ts';
 export { resultLine, sampleTable, summary } from './report.ts';
+export { quoteIdent } from './relation.ts';
 export type { AnyResource, ExposureNode, Node, Project, SourceNode, TestNode } from './types.ts';
