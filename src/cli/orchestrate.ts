@@ -7,10 +7,10 @@ import { openOpsDb } from '../opsdb/index.ts';
 import {
   createRunStore,
   exportAirflow,
-  fireTimes,
   freshnessOf,
   nextFireTime,
   optimize,
+  queueBackfill,
   parseDuration,
   type JobRun,
   type Pipeline,
@@ -225,11 +225,7 @@ The scheduler itself runs inside \`farebox up\` (and as \`farebox serve schedule
               to,
             })
           ).queued,
-        async (store) => {
-          const ts = fireTimes(pipeline.schedule, from - 1, to, 100_000);
-          for (const t of ts) await store.enqueue(name, t, 'backfill');
-          return ts;
-        },
+        (store) => queueBackfill(store, pipeline, from, to),
       );
       out(
         `queued ${times.length} run${times.length === 1 ? '' : 's'} of ${name}, ${iso(times[0] ?? null)} … ${iso(times[times.length - 1] ?? null)}`,

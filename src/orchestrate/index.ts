@@ -4,6 +4,7 @@ export { dueTimes, fireTimes, latestFireTime, nextFireTime } from './schedule.ts
 export { createRunStore, type Alert, type JobRun, type PipelineRun, type RunStore } from './store.ts';
 export {
   createScheduler,
+  queueBackfill,
   systemClock,
   type Clock,
   type Executor,

@@ -72,6 +72,29 @@ export interface Scheduler {
 const errorText = (e: unknown): string =>
   e instanceof FareboxError ? e.describe() : e instanceof Error ? e.message : String(e);
 
+/** Most intervals one backfill queues. */
+export const maxBackfill = 100_000;
+
+/** Queues a backfill run for every interval of the pipeline in [from, to]; a range of more is refused. */
+export async function queueBackfill(
+  store: RunStore,
+  p: Pipeline,
+  from: number,
+  to: number,
+): Promise<number[]> {
+  const times = fireTimes(p.schedule, from - 1, to, maxBackfill + 1);
+  if (times.length > maxBackfill)
+    throw new FareboxError(
+      'bad_request',
+      `a backfill of ${p.name} over that range is more than ${maxBackfill} runs`,
+      {
+        hint: 'backfill a shorter range at a time',
+      },
+    );
+  for (const t of times) await store.enqueue(p.name, t, 'backfill');
+  return times;
+}
+
 export function createScheduler(config: SchedulerConfig, deps: SchedulerDeps): Scheduler {
   const { store, execute } = deps;
   const clock = deps.clock ?? systemClock;
@@ -265,12 +288,7 @@ export function createScheduler(config: SchedulerConfig, deps: SchedulerDeps): S
         );
       return t;
     },
-    async backfill(pipeline, from, to) {
-      const p = pipelineOf(pipeline);
-      const times = fireTimes(p.schedule, from - 1, to);
-      for (const t of times) await store.enqueue(pipeline, t, 'backfill');
-      return times;
-    },
+    backfill: (pipeline, from, to) => queueBackfill(store, pipelineOf(pipeline), from, to),
     async idle() {
       while (running.size > 0) await Promise.all([...running]);
     },
