@@ -6,12 +6,14 @@ import { FareboxError } from '../errors/index.ts';
 import { openOpsDb } from '../opsdb/index.ts';
 import {
   createRunStore,
+  durationArg,
   exportAirflow,
   freshnessOf,
   nextFireTime,
   optimize,
   queueBackfill,
   parseDuration,
+  type JobAction,
   type JobRun,
   type Pipeline,
   type PipelineRun,
@@ -20,6 +22,7 @@ import {
 import { openWarehouse, replayDeadLetters } from '../warehouse/index.ts';
 import { openEngines } from './engines.ts';
 import { formatTable } from './format.ts';
+import { upkeepCommands } from './orchestrate-upkeep.ts';
 import { pipelinesOf } from './orchestrator.ts';
 import { callRunning, readRunInfo, type RunInfo } from './run-file.ts';
 
@@ -69,6 +72,23 @@ function time(text: string, flag: string): number {
 
 type RunWithJobs = PipelineRun & { jobs: JobRun[] };
 
+function actionText(a: JobAction): string {
+  switch (a.kind) {
+    case 'transform':
+      return `transform ${a.command} ${a.select.join(' ')}`.trim();
+    case 'freshness':
+      return `freshness ${a.table}.${a.column} ≤ ${a.maxAgeMs / 1000} s`;
+    case 'optimize':
+      return `optimize ${a.tables.join(', ')}${a.final ? ' FINAL' : ''}`;
+    case 'replay':
+      return `replay dead letters${a.stage === undefined ? '' : ` of stage ${a.stage}`}${a.eventType === undefined ? '' : ` (${a.eventType})`}`;
+    case 'ttl':
+      return `ttl ${a.table} by ${a.column}, keep ${durationArg(a.keepMs)}`;
+    case 'clean_objects':
+      return `clean objects older than ${durationArg(a.minAgeMs)}${a.dryRun ? ' (dry run)' : ''}`;
+  }
+}
+
 export function orchestrateCommand(configFrom: (cmd: Command) => Config): Command {
   const cmd = new Command('orchestrate')
     .description(
@@ -82,6 +102,7 @@ The scheduler itself runs inside \`farebox up\` (and as \`farebox serve schedule
   npx farebox orchestrate runs --pipeline taxi      the last runs and each job's attempts
   npx farebox orchestrate trigger taxi              run the pipeline now
   npx farebox orchestrate backfill taxi --from 2026-11-01 --to 2026-11-02
+  npx farebox orchestrate clean-objects --dry-run   objects no row or dead letter references
   npx farebox orchestrate export-airflow airflow/dags   one Airflow 3 DAG per pipeline`,
     );
 
@@ -97,15 +118,7 @@ The scheduler itself runs inside \`farebox up\` (and as \`farebox serve schedule
           `  ${scheduleText(p)} · catch-up ${p.catchUp} · max ${p.maxActiveRuns} active · next ${iso(next)}`,
         );
         for (const j of p.jobs) {
-          const a = j.action;
-          const what =
-            a.kind === 'transform'
-              ? `transform ${a.command} ${a.select.join(' ')}`.trim()
-              : a.kind === 'freshness'
-                ? `freshness ${a.table}.${a.column} ≤ ${a.maxAgeMs / 1000} s`
-                : a.kind === 'optimize'
-                  ? `optimize ${a.tables.join(', ')}${a.final ? ' FINAL' : ''}`
-                  : `replay dead letters${a.stage === undefined ? '' : ` of stage ${a.stage}`}${a.eventType === undefined ? '' : ` (${a.eventType})`}`;
+          const what = actionText(j.action);
           const after = j.upstream.length > 0 ? ` after ${j.upstream.join(', ')}` : '';
           out(`  - ${j.name}: ${what}${after} · timeout ${j.timeoutMs / 1000} s · retries ${j.retries}`);
         }
@@ -341,6 +354,8 @@ The scheduler itself runs inside \`farebox up\` (and as \`farebox serve schedule
         }
       },
     );
+
+  for (const upkeep of upkeepCommands(configFrom)) cmd.addCommand(upkeep);
 
   cmd
     .command('export-airflow')

@@ -5,6 +5,7 @@
  */
 import type { Config } from '../config/index.ts';
 import type { EventLog } from '../log/index.ts';
+import type { ObjectStore } from '../objects/index.ts';
 import { openOpsDb } from '../opsdb/index.ts';
 import {
   createExecutor,
@@ -56,7 +57,13 @@ async function postAlert(url: string, alert: Alert, say: (line: string) => void)
 
 export async function startOrchestrator(
   config: Config,
-  deps: { warehouse: Warehouse; log: EventLog; signal: AbortSignal; say: (line: string) => void },
+  deps: {
+    warehouse: Warehouse;
+    log: EventLog;
+    objects: ObjectStore;
+    signal: AbortSignal;
+    say: (line: string) => void;
+  },
 ): Promise<Orchestrator> {
   const pipelines = pipelinesOf(config);
   const db = await openOpsDb(config.opsDb);
@@ -71,8 +78,13 @@ export async function startOrchestrator(
     {
       store,
       execute: createExecutor(
-        { projectDir: config.orchestrate.projectDir, targetSchema: config.warehouse.database, threads: 4 },
-        { warehouse: deps.warehouse, log: deps.log },
+        {
+          projectDir: config.orchestrate.projectDir,
+          targetSchema: config.warehouse.database,
+          threads: 4,
+          sinkGroup: config.sink.group,
+        },
+        { warehouse: deps.warehouse, log: deps.log, objects: deps.objects },
       ),
       onAlert: async (a) => {
         deps.say(`alert: ${a.message}`);

@@ -153,7 +153,13 @@ async function simulator(config: Config, engines: Engines, signal: AbortSignal):
 async function scheduler(config: Config, engines: Engines, signal: AbortSignal): Promise<Running> {
   const warehouse = engines.warehouse;
   if (warehouse === undefined) throw new FareboxError('internal', 'the scheduler needs the warehouse');
-  const o = await startOrchestrator(config, { warehouse, log: engines.log, signal, say });
+  const o = await startOrchestrator(config, {
+    warehouse,
+    log: engines.log,
+    objects: engines.objects,
+    signal,
+    say,
+  });
   return {
     done: o.done.finally(() => o.close()),
     describe: `scheduler of ${o.pipelines.map((p) => p.name).join(', ')} (history in ${config.opsDb.kind})`,

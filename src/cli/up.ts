@@ -52,7 +52,13 @@ export async function up(config: Config, options: UpOptions): Promise<void> {
   // Scheduler lines go above the status line, which the next refresh redraws.
   const say = (line: string): void => void out.write(out.isTTY ? `\r\x1b[2K${line}\n` : `${line}\n`);
   const orchestrator: Orchestrator | undefined = options.schedule
-    ? await startOrchestrator(config, { warehouse, log: engines.log, signal: stop.signal, say })
+    ? await startOrchestrator(config, {
+        warehouse,
+        log: engines.log,
+        objects: engines.objects,
+        signal: stop.signal,
+        say,
+      })
     : undefined;
   const app = createApp({
     engines,

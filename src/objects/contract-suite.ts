@@ -1,4 +1,4 @@
-/** The behaviour every object store must have; run against the local directory here and S3 in issue 3. */
+/** The behaviour every object store must have: run against the local directory and S3 (MinIO). */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFareboxError } from '../errors/index.ts';
@@ -37,6 +37,19 @@ export function describeObjectStoreContract(
       let copies = 0;
       for await (const o of store.list()) if (o.sha256 === a.sha256) copies++;
       expect(copies).toBe(1);
+    });
+
+    it('lists each object with its size and when it was stored', async () => {
+      const before = Date.now();
+      const ref = await store.put(randomBytes(321), 'image/jpeg');
+      const after = Date.now();
+      let listed: { sha256: string; size: number; modifiedAt: number } | undefined;
+      for await (const o of store.list()) if (o.sha256 === ref.sha256) listed = o;
+      expect(listed?.size).toBe(321);
+      // S3 keeps LastModified in whole seconds; allow for that and a little clock skew.
+      expect(listed?.modifiedAt).toBeGreaterThanOrEqual(before - 2000);
+      expect(listed?.modifiedAt).toBeLessThanOrEqual(after + 2000);
+      expect(Number.isInteger(listed?.modifiedAt)).toBe(true);
     });
 
     it('refuses a reference whose hash does not match', async () => {

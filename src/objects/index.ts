@@ -2,7 +2,7 @@ import type { ObjectsConfig } from '../config/index.ts';
 import { createFsObjectStore } from './fs/fs-store.ts';
 import type { ObjectStore } from './types.ts';
 
-export type { ObjectRef, ObjectStore } from './types.ts';
+export type { ObjectRef, ObjectStore, StoredObject } from './types.ts';
 export { createFsObjectStore } from './fs/fs-store.ts';
 export { verifyBytes } from './verify.ts';
 export {

@@ -8,6 +8,14 @@ export interface ObjectRef {
   contentType: string;
 }
 
+/** An object as the store lists it. */
+export interface StoredObject {
+  sha256: string;
+  size: number;
+  /** When it was stored, in ms since the epoch: the file's mtime, or S3's LastModified. */
+  modifiedAt: number;
+}
+
 export interface ObjectStore {
   readonly kind: 'file' | 's3';
   /** Stores bytes under their sha256. Storing the same bytes again writes nothing. */
@@ -16,7 +24,8 @@ export interface ObjectStore {
   get(ref: ObjectRef): Promise<Buffer>;
   has(sha256: string): Promise<boolean>;
   delete(sha256: string): Promise<void>;
-  list(): AsyncIterable<{ sha256: string; size: number }>;
+  /** Every object, in no particular order; `modifiedAt` (ms since the epoch) is when it was stored. */
+  list(): AsyncIterable<StoredObject>;
   /**
    * A URL a reader can fetch the object from: a presigned, expiring GET URL on S3; the file's own URL
    * for the local directory (readable on this machine only).

@@ -3,8 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FareboxError } from '../errors/index.ts';
-import { airflowDag, exportAirflow, jobCommand, shellQuote, type AirflowOptions } from './airflow.ts';
-import { parsePipeline } from './pipeline.ts';
+import {
+  airflowDag,
+  durationArg,
+  exportAirflow,
+  jobCommand,
+  shellQuote,
+  type AirflowOptions,
+} from './airflow.ts';
+import { parseDuration, parsePipeline } from './pipeline.ts';
 import type { Job } from './types.ts';
 
 const models = ['stg_trips', 'fct_trips', 'dq_daily', 'driver_daily', 'driver_scores'];
@@ -119,6 +126,51 @@ describe('jobCommand', () => {
       'dead_letters',
       '--final',
     ]);
+  });
+});
+
+describe('jobCommand for upkeep', () => {
+  const upkeep = parsePipeline(
+    'pipelines/u.yaml',
+    [
+      'pipeline: u',
+      'schedule: { every: 1d }',
+      'jobs:',
+      '  - name: expire',
+      '    ttl: { table: raw_vehicle_locations, column: event_time, keep: 90d }',
+      '  - name: clean',
+      '    clean_objects:',
+      '  - name: look',
+      '    clean_objects: { min_age: 90m, dry_run: true }',
+      '',
+    ].join('\n'),
+    { models: [] },
+  );
+  const argv = (name: string): string[] =>
+    jobCommand(upkeep.jobs.find((j) => j.name === name) as Job, bash).slice(2);
+
+  it('gives a ttl job its table, column and how long to keep rows', () => {
+    expect(argv('expire')).toEqual([
+      'orchestrate',
+      'ttl',
+      '--table',
+      'raw_vehicle_locations',
+      '--column',
+      'event_time',
+      '--keep',
+      '90d',
+    ]);
+  });
+
+  it('gives a clean_objects job its minimum age and --dry-run', () => {
+    expect(argv('clean')).toEqual(['orchestrate', 'clean-objects', '--min-age', '1d']);
+    expect(argv('look')).toEqual(['orchestrate', 'clean-objects', '--min-age', '90m', '--dry-run']);
+  });
+
+  it('spells durations in the largest unit that holds them exactly, and they parse back', () => {
+    const cases = [7_776_000_000, 129_600_000, 5_400_000, 90_000, 1500, 0.5];
+    expect(cases.map(durationArg)).toEqual(['90d', '36h', '90m', '90s', '1500ms', '0.5ms']);
+    expect(cases.map((ms) => parseDuration(durationArg(ms)))).toEqual(cases);
   });
 });
 

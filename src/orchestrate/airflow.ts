@@ -25,6 +25,18 @@ export interface AirflowOptions {
 
 export const defaultFarebox = 'npx farebox';
 
+/** A duration as a CLI argument, in the largest unit that holds it exactly: 90d, 36h, 90s, 1500ms. */
+export function durationArg(ms: number): string {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const)
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
+
 /** A job's farebox command as argv: the prefix's words, then the subcommand and its arguments. */
 export function jobCommand(job: Job, options: Pick<AirflowOptions, 'farebox' | 'projectDir'>): string[] {
   const prefix = (options.farebox ?? defaultFarebox).trim().split(/\s+/);
@@ -42,6 +54,17 @@ export function jobCommand(job: Job, options: Pick<AirflowOptions, 'farebox' | '
       ...['orchestrate', 'optimize'],
       ...a.tables.flatMap((t) => ['--table', t]),
       ...(a.final ? ['--final'] : []),
+    ];
+  if (a.kind === 'ttl')
+    return [
+      ...prefix,
+      ...['orchestrate', 'ttl', '--table', a.table, '--column', a.column, '--keep', durationArg(a.keepMs)],
+    ];
+  if (a.kind === 'clean_objects')
+    return [
+      ...prefix,
+      ...['orchestrate', 'clean-objects', '--min-age', durationArg(a.minAgeMs)],
+      ...(a.dryRun ? ['--dry-run'] : []),
     ];
   if (a.kind === 'freshness')
     return [

@@ -1,4 +1,7 @@
-/** The in-process executor on chDB: optimize and freshness jobs (transform jobs: test/orchestrate.test.ts). */
+/**
+ * The in-process executor on chDB: optimize and freshness jobs (transform jobs: test/orchestrate.test.ts;
+ * ttl and clean_objects jobs: upkeep.test.ts).
+ */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,14 +1,16 @@
 /**
  * Runs jobs in this process, on the warehouse it already holds (chDB lets one process open its folder, so
  * inside `farebox up` a child CLI could not): transform jobs through the runner, freshness checks with one
- * query, OPTIMIZE, and dead-letter replays. The same jobs run in Airflow as the CLI commands jobCommand()
- * spells.
+ * query, OPTIMIZE, dead-letter replays, and the upkeep of upkeep.ts (TTL, orphaned objects). The same jobs
+ * run in Airflow as the CLI commands jobCommand() spells.
  */
 import { FareboxError } from '../errors/index.ts';
 import { buildGraph, loadProject, quoteIdent, runCommand } from '../transform/index.ts';
 import type { EventLog } from '../log/index.ts';
+import type { ObjectStore } from '../objects/index.ts';
 import { replayDeadLetters, type Warehouse } from '../warehouse/index.ts';
 import type { Executor } from './scheduler.ts';
+import { runUpkeep } from './upkeep.ts';
 
 /** `db.table` or `table`, each part quoted. */
 const ident = (name: string): string => name.split('.').map(quoteIdent).join('.');
@@ -49,12 +51,19 @@ export interface ExecutorOptions {
   /** The database the project builds into (dbt's target schema). */
   targetSchema: string;
   threads: number;
+  /** The sink's consumer group (clean_objects jobs wait for it to have loaded every document). */
+  sinkGroup?: string;
 }
 
-export function createExecutor(
-  options: ExecutorOptions,
-  deps: { warehouse: Warehouse; log?: EventLog; now?: () => number },
-): Executor {
+export interface ExecutorDeps {
+  warehouse: Warehouse;
+  /** Replay and clean_objects jobs need the event log, clean_objects jobs the object store too. */
+  log?: EventLog;
+  objects?: ObjectStore;
+  now?: () => number;
+}
+
+export function createExecutor(options: ExecutorOptions, deps: ExecutorDeps): Executor {
   const now = deps.now ?? Date.now;
   // Two pipelines may build the same model (a shared upstream): transform jobs of this process take turns,
   // so that one never drops the staging table the other is filling.
@@ -66,6 +75,12 @@ export function createExecutor(
   };
   return async (job, ctx) => {
     const action = job.action;
+    if (action.kind === 'ttl' || action.kind === 'clean_objects')
+      return runUpkeep(action, ctx, {
+        ...deps,
+        ...(options.sinkGroup === undefined ? {} : { sinkGroup: options.sinkGroup }),
+        now: now(),
+      });
     if (action.kind === 'replay') {
       if (deps.log === undefined)
         throw new FareboxError('internal', 'replaying dead letters needs the event log');

@@ -13,5 +13,14 @@ export {
   type SchedulerConfig,
   type SchedulerDeps,
 } from './scheduler.ts';
-export { createExecutor, freshnessOf, optimize, type ExecutorOptions } from './execute.ts';
-export { airflowDag, exportAirflow, jobCommand, shellQuote, type AirflowOptions } from './airflow.ts';
+export { createExecutor, freshnessOf, optimize, type ExecutorDeps, type ExecutorOptions } from './execute.ts';
+export {
+  airflowDag,
+  durationArg,
+  exportAirflow,
+  jobCommand,
+  shellQuote,
+  type AirflowOptions,
+} from './airflow.ts';
+export { expireRows, runUpkeep, type ExpiredRows } from './upkeep.ts';
+export { cleanObjects, type CleanedObjects, type CleanObjectsOptions } from './clean-objects.ts';

@@ -46,6 +46,27 @@ describe('pipeline files', () => {
       action: { kind: 'replay', stage: 'decode', eventType: undefined },
       upstream: ['optimize_raw'],
     });
+    expect(pipelines.find((p) => p.name === 'upkeep')?.jobs[2]).toMatchObject({
+      name: 'expire_positions',
+      action: { kind: 'ttl', table: 'raw_vehicle_locations', column: 'event_time', keepMs: 90 * 86_400_000 },
+      upstream: ['optimize_raw'],
+    });
+  });
+
+  it('reads ttl and clean_objects jobs, with clean_objects defaults', () => {
+    const p = parsePipeline(
+      'pipelines/p.yaml',
+      text(
+        '  - name: expire\n    ttl: { table: raw_vehicle_locations, column: event_time, keep: 90d }\n' +
+          '  - name: clean\n    clean_objects:\n  - name: look\n    clean_objects: { min_age: 2h, dry_run: true }\n',
+      ),
+      { models },
+    );
+    expect(p.jobs.map((j) => j.action)).toEqual([
+      { kind: 'ttl', table: 'raw_vehicle_locations', column: 'event_time', keepMs: 7_776_000_000 },
+      { kind: 'clean_objects', minAgeMs: 86_400_000, dryRun: false },
+      { kind: 'clean_objects', minAgeMs: 7_200_000, dryRun: true },
+    ]);
   });
 
   it('refuses bad input at load, naming the file, the job and the field', () => {
@@ -74,8 +95,23 @@ describe('pipeline files', () => {
       /job 'build': jobs.0.timeout: a duration such as/,
     );
     expect(refused(text(job('    freshness: { table: t, column: c, max_age: 1m }')))).toMatch(
-      /one of transform, freshness, optimize or replay_dead_letters/,
+      /one of transform, freshness, optimize, replay_dead_letters, ttl or clean_objects/,
     );
+    const ttl = (fields: string) => text(`  - name: expire\n    ttl: { table: t, column: c, ${fields} }\n`);
+    expect(refused(ttl('keep: 3 months'))).toMatch(/job 'expire': jobs.0.ttl.keep: a duration such as/);
+    expect(refused(ttl('keep: 0d'))).toMatch(/job 'expire': jobs.0.ttl.keep: a duration such as/);
+    expect(refused(ttl('keep: 90d, keep_for: 1d'))).toMatch(
+      /job 'expire': jobs.0.ttl: Unrecognized key: "keep_for"/,
+    );
+    expect(refused(ttl('kept: 90d'))).toMatch(/job 'expire': jobs.0.ttl.keep: /);
+    const clean = (fields: string) => text(`  - name: clean\n    clean_objects: { ${fields} }\n`);
+    expect(refused(clean('min_age: tomorrow'))).toMatch(
+      /job 'clean': jobs.0.clean_objects.min_age: a duration such as/,
+    );
+    expect(refused(clean('dryrun: true'))).toMatch(
+      /job 'clean': jobs.0.clean_objects: Unrecognized key: "dryrun"/,
+    );
+    expect(refused(clean('dry_run: maybe'))).toMatch(/job 'clean': jobs.0.clean_objects.dry_run: /);
     expect(refused(text(`${job()}${job()}`))).toMatch(/job 'build' is defined twice/);
     expect(refused(text(job(), 'schedule: { every: 5m }\nretries: 3'))).toMatch(/Unrecognized key/);
   });

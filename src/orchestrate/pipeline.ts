@@ -53,6 +53,17 @@ const jobSchema = z
       })
       .strict()
       .optional(),
+    ttl: z
+      .object({ table: z.string().min(1), column: z.string().min(1), keep: duration })
+      .strict()
+      .optional(),
+    // `clean_objects:` with nothing under it takes the defaults.
+    clean_objects: z
+      .preprocess(
+        (v) => v ?? {},
+        z.object({ min_age: duration.default('24h'), dry_run: z.boolean().default(false) }).strict(),
+      )
+      .optional(),
     upstream: names,
     timeout: duration.default('1h'),
     retries: z.number().int().min(0).max(20).default(0),
@@ -61,9 +72,13 @@ const jobSchema = z
   .strict()
   .refine(
     (j) =>
-      [j.transform, j.freshness, j.optimize, j.replay_dead_letters].filter((a) => a !== undefined).length ===
-      1,
-    { message: 'a job does one thing: give it one of transform, freshness, optimize or replay_dead_letters' },
+      [j.transform, j.freshness, j.optimize, j.replay_dead_letters, j.ttl, j.clean_objects].filter(
+        (a) => a !== undefined,
+      ).length === 1,
+    {
+      message:
+        'a job does one thing: give it one of transform, freshness, optimize, replay_dead_letters, ttl or clean_objects',
+    },
   );
 
 const pipelineSchema = z
@@ -124,6 +139,19 @@ function selectorModel(selector: string): string | undefined {
 }
 
 function action(file: string, job: z.infer<typeof jobSchema>, context: PipelineContext): JobAction {
+  if (job.ttl !== undefined)
+    return {
+      kind: 'ttl',
+      table: job.ttl.table,
+      column: job.ttl.column,
+      keepMs: parseDuration(job.ttl.keep) as number,
+    };
+  if (job.clean_objects !== undefined)
+    return {
+      kind: 'clean_objects',
+      minAgeMs: parseDuration(job.clean_objects.min_age) as number,
+      dryRun: job.clean_objects.dry_run,
+    };
   if (job.replay_dead_letters !== undefined)
     return {
       kind: 'replay',

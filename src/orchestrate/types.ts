@@ -22,7 +22,14 @@ export type JobAction =
   /** Upkeep: merge the tables' parts (FINAL: down to one part per partition, dropping replaced rows). */
   | { kind: 'optimize'; tables: string[]; final: boolean }
   /** Upkeep: send dead letters back to their topic after a fix (each once; see warehouse/replay.ts). */
-  | { kind: 'replay'; stage: string | undefined; eventType: string | undefined };
+  | { kind: 'replay'; stage: string | undefined; eventType: string | undefined }
+  /** Upkeep: a table keeps rows for `keepMs` by `column` (a ClickHouse TTL), older ones are deleted now. */
+  | { kind: 'ttl'; table: string; column: string; keepMs: number }
+  /**
+   * Upkeep: delete objects older than `minAgeMs` that no document row or dead letter references (see
+   * upkeep.ts for what counts as referenced); `dryRun` lists them instead.
+   */
+  | { kind: 'clean_objects'; minAgeMs: number; dryRun: boolean };
 
 export interface Job {
   name: string;

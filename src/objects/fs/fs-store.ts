@@ -69,7 +69,7 @@ export async function createFsObjectStore(config: { dir: string }): Promise<Obje
         for (const name of await fs.readdir(path.join(root, prefix))) {
           if (name.endsWith('.tmp')) continue;
           const st = await fs.stat(path.join(root, prefix, name));
-          yield { sha256: name, size: st.size };
+          yield { sha256: name, size: st.size, modifiedAt: Math.floor(st.mtimeMs) };
         }
       }
     },

@@ -142,7 +142,9 @@ export async function createS3ObjectStore(config: S3Config): Promise<ObjectStore
         ))
           for (const o of page.Contents ?? []) {
             const sha256 = o.Key?.split('/').at(-1) ?? '';
-            if (/^[0-9a-f]{64}$/.test(sha256)) yield { sha256, size: o.Size ?? 0 };
+            // S3 always says when; were it missing, the object counts as new (never cleaned up).
+            if (/^[0-9a-f]{64}$/.test(sha256))
+              yield { sha256, size: o.Size ?? 0, modifiedAt: o.LastModified?.getTime() ?? Date.now() };
           }
       } catch (e) {
         throw fail('cannot list objects', e);
