@@ -8,6 +8,7 @@ import { FareboxError, isFareboxError } from '../errors/index.ts';
 import type { QueryFormat } from './query.ts';
 import { roles, type Role } from './roles.ts';
 import { orchestrateCommand } from './orchestrate.ts';
+import { syncCommand } from './sync.ts';
 import { transformCommand } from './transform.ts';
 
 const examples = `
@@ -124,6 +125,7 @@ Example, each in its own terminal:
 
   program.addCommand(transformCommand(configFrom));
   program.addCommand(orchestrateCommand(configFrom));
+  program.addCommand(syncCommand(configFrom));
 
   program
     .command('config')

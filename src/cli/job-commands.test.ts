@@ -2,20 +2,12 @@
  * Every job's command (what an Airflow task runs) parses as the farebox CLI reads it, back to the job's
  * settings: the commands' actions are swapped for one that records what it was given.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { jobCommand, loadPipelines, parseDuration, parsePipeline, type Job } from '../orchestrate/index.ts';
+import { parseConfig } from '../config/index.ts';
+import { jobCommand, parseDuration, parsePipeline, type Job } from '../orchestrate/index.ts';
 import { buildProgram } from './index.ts';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const models = fs
-  .readdirSync(path.join(repo, 'transform/models'), { recursive: true })
-  .map(String)
-  .filter((f) => f.endsWith('.sql'))
-  .map((f) => path.basename(f, '.sql'));
+import { pipelinesOf } from './project.ts';
 
 interface Parsed {
   command: string;
@@ -44,9 +36,12 @@ async function parse(job: Job): Promise<Parsed> {
 
 describe('job commands', () => {
   it("every job of the repo's pipelines is a farebox command", async () => {
-    for (const p of loadPipelines(path.join(repo, 'pipelines'), { models }))
+    process.env.DRIVER_NOTIFY_URL ??= 'http://127.0.0.1:9/notify'; // enables the scheduled tier_changes sync
+    const pipelines = pipelinesOf(parseConfig({ env: {} }));
+    expect(pipelines.map((p) => p.name)).toContain('sync_tier_changes');
+    for (const p of pipelines)
       for (const job of p.jobs)
-        expect((await parse(job)).command).toMatch(/^farebox (transform|orchestrate) /);
+        expect((await parse(job)).command).toMatch(/^farebox (transform|orchestrate|sync) /);
   });
 
   it('ttl and clean_objects jobs read back as the same settings', async () => {

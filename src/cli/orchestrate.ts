@@ -23,7 +23,7 @@ import { openWarehouse, replayDeadLetters } from '../warehouse/index.ts';
 import { openEngines } from './engines.ts';
 import { formatTable } from './format.ts';
 import { upkeepCommands } from './orchestrate-upkeep.ts';
-import { pipelinesOf } from './orchestrator.ts';
+import { pipelinesOf } from './project.ts';
 import { callRunning, readRunInfo, type RunInfo } from './run-file.ts';
 
 const out = (line = ''): void => void process.stdout.write(`${line}\n`);
@@ -84,6 +84,8 @@ function actionText(a: JobAction): string {
       return `replay dead letters${a.stage === undefined ? '' : ` of stage ${a.stage}`}${a.eventType === undefined ? '' : ` (${a.eventType})`}`;
     case 'ttl':
       return `ttl ${a.table} by ${a.column}, keep ${durationArg(a.keepMs)}`;
+    case 'sync':
+      return `sync ${a.sync}`;
     case 'clean_objects':
       return `clean objects older than ${durationArg(a.minAgeMs)}${a.dryRun ? ' (dry run)' : ''}`;
   }

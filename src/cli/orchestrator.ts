@@ -6,37 +6,29 @@
 import type { Config } from '../config/index.ts';
 import type { EventLog } from '../log/index.ts';
 import type { ObjectStore } from '../objects/index.ts';
-import { openOpsDb } from '../opsdb/index.ts';
+import { openOpsDb, type OpsDb } from '../opsdb/index.ts';
+import { pipelinesOf, syncsOf } from './project.ts';
+import { runSyncOn, summaryLine, syncNamed } from './syncs.ts';
 import {
   createExecutor,
   createRunStore,
   createScheduler,
-  loadPipelines,
   type Alert,
   type Pipeline,
   type RunStore,
   type Scheduler,
 } from '../orchestrate/index.ts';
-import { loadProject } from '../transform/index.ts';
 import type { Warehouse } from '../warehouse/index.ts';
 
 export interface Orchestrator {
   pipelines: Pipeline[];
   scheduler: Scheduler;
   store: RunStore;
+  /** The operational database the scheduler holds (syncs into it go through this connection). */
+  opsDb: OpsDb;
   /** Resolves when the scheduler has stopped (the signal aborted) and its runs ended. */
   done: Promise<void>;
   close(): Promise<void>;
-}
-
-/** The transform project's model names, which pipeline selectors are checked against. */
-export function projectModels(config: Config): string[] {
-  const project = loadProject(config.orchestrate.projectDir, { targetSchema: config.warehouse.database });
-  return [...project.nodes.values()].filter((n) => n.resourceType === 'model').map((n) => n.name);
-}
-
-export function pipelinesOf(config: Config): Pipeline[] {
-  return loadPipelines(config.orchestrate.pipelinesDir, { models: projectModels(config) });
 }
 
 async function postAlert(url: string, alert: Alert, say: (line: string) => void): Promise<void> {
@@ -84,7 +76,20 @@ export async function startOrchestrator(
           threads: 4,
           sinkGroup: config.sink.group,
         },
-        { warehouse: deps.warehouse, log: deps.log, objects: deps.objects },
+        {
+          warehouse: deps.warehouse,
+          log: deps.log,
+          objects: deps.objects,
+          // Syncs write through the scheduler's own connection: PGlite lets one process open it.
+          sync: async (name, log) => {
+            const def = syncNamed(syncsOf(config), name);
+            log(
+              summaryLine(
+                await runSyncOn(def, { warehouse: deps.warehouse, opsDb: db, log: deps.log }, { say: log }),
+              ),
+            );
+          },
+        },
       ),
       onAlert: async (a) => {
         deps.say(`alert: ${a.message}`);
@@ -94,5 +99,5 @@ export async function startOrchestrator(
     },
   );
   const done = scheduler.run(deps.signal);
-  return { pipelines, scheduler, store, done, close: () => db.close() };
+  return { pipelines, scheduler, store, opsDb: db, done, close: () => db.close() };
 }

@@ -8,6 +8,7 @@ import type { Engines } from './engines.ts';
 import type { Orchestrator } from './orchestrator.ts';
 import { orchestrateRoutes } from './orchestrate-routes.ts';
 import { statusPage } from './status-page.ts';
+import { syncRoutes } from './sync-routes.ts';
 
 export interface ServerDeps {
   engines: Engines;
@@ -38,6 +39,17 @@ export function createApp(deps: ServerDeps): Hono {
     for (const route of ['/v1/pipelines', '/v1/pipelines/*', '/v1/runs', '/v1/alerts'])
       app.use(route, requireToken(deps.tokens));
     app.route('/', orchestrateRoutes(deps.orchestrator));
+    if (engines.warehouse !== undefined) {
+      for (const route of ['/v1/syncs', '/v1/syncs/*']) app.use(route, requireToken(deps.tokens));
+      app.route(
+        '/',
+        syncRoutes(config, {
+          warehouse: engines.warehouse,
+          opsDb: deps.orchestrator.opsDb,
+          log: engines.log,
+        }),
+      );
+    }
   }
   app.get('/v1/status', async (c) => {
     const warehouse = engines.warehouse;

@@ -213,6 +213,7 @@ export function parseConfig(sources: ConfigSources = {}): Config {
     zonesFile: path.resolve(get('zones').baseDir, expand('zones').value),
     orchestrate: {
       pipelinesDir: path.resolve(get('pipelines').baseDir, expand('pipelines').value),
+      syncsDir: path.resolve(get('syncs').baseDir, expand('syncs').value),
       projectDir: path.resolve(get('project').baseDir, expand('project').value),
       alertWebhook: get('alertWebhook').value === '' ? undefined : get('alertWebhook').value,
       tickMs: number(get('schedulerTickSeconds'), { min: 0.01 }) * 1000,

@@ -196,6 +196,13 @@ export const settings = [
     help: 'folder of pipeline YAML files the scheduler runs',
   },
   {
+    key: 'syncs',
+    env: 'FAREBOX_SYNCS',
+    flag: '--syncs',
+    default: '{repo}/syncs',
+    help: 'folder of reverse-ETL sync YAML files',
+  },
+  {
     key: 'project',
     env: 'FAREBOX_PROJECT',
     flag: '--project',

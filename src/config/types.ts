@@ -100,6 +100,8 @@ export interface Config {
 export interface OrchestrateConfig {
   /** Folder of pipeline YAML files. */
   pipelinesDir: string;
+  /** Folder of reverse-ETL sync YAML files; syncs with a schedule run as pipelines of their own. */
+  syncsDir: string;
   /** The dbt-format project transform jobs build. */
   projectDir: string;
   /** Where alerts are POSTed; undefined keeps them in the run history only. */

@@ -25,6 +25,12 @@ export type ErrorCode =
   | 'stale'
   /** A pipeline file is wrong: unknown job, job cycle, bad cron, unknown selector. */
   | 'pipeline_invalid'
+  /** A sync file is wrong, or its source cannot be synced as it is (duplicate or NULL keys). */
+  | 'sync_invalid'
+  /** A sync's source or destination columns changed since its last run. */
+  | 'sync_schema_changed'
+  /** A sync's destination failed a whole batch (down, refusing every request). */
+  | 'sync_destination'
   | 'import_layout'
   | 'import_io'
   | 'bad_request'

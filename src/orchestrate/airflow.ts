@@ -66,6 +66,7 @@ export function jobCommand(job: Job, options: Pick<AirflowOptions, 'farebox' | '
       ...['orchestrate', 'clean-objects', '--min-age', durationArg(a.minAgeMs)],
       ...(a.dryRun ? ['--dry-run'] : []),
     ];
+  if (a.kind === 'sync') return [...prefix, 'sync', 'run', a.sync];
   if (a.kind === 'freshness')
     return [
       ...prefix,

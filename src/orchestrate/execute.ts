@@ -60,6 +60,8 @@ export interface ExecutorDeps {
   /** Replay and clean_objects jobs need the event log, clean_objects jobs the object store too. */
   log?: EventLog;
   objects?: ObjectStore;
+  /** Runs a reverse-ETL sync by name, saying what it did (the composition root binds its engines). */
+  sync?: (name: string, log: (line: string) => void) => Promise<void>;
   now?: () => number;
 }
 
@@ -81,6 +83,10 @@ export function createExecutor(options: ExecutorOptions, deps: ExecutorDeps): Ex
         ...(options.sinkGroup === undefined ? {} : { sinkGroup: options.sinkGroup }),
         now: now(),
       });
+    if (action.kind === 'sync') {
+      if (deps.sync === undefined) throw new FareboxError('internal', 'this scheduler cannot run syncs');
+      return deps.sync(action.sync, (line) => ctx.log(line));
+    }
     if (action.kind === 'replay') {
       if (deps.log === undefined)
         throw new FareboxError('internal', 'replaying dead letters needs the event log');

@@ -1,5 +1,11 @@
 export type { CatchUp, Job, JobAction, Pipeline, Schedule } from './types.ts';
-export { loadPipelines, parseDuration, parsePipeline, type PipelineContext } from './pipeline.ts';
+export {
+  loadPipelines,
+  parseDuration,
+  parsePipeline,
+  syncPipeline,
+  type PipelineContext,
+} from './pipeline.ts';
 export { dueTimes, fireTimes, latestFireTime, nextFireTime } from './schedule.ts';
 export { createRunStore, type Alert, type JobRun, type PipelineRun, type RunStore } from './store.ts';
 export {

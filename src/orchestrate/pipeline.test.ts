@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isFareboxError } from '../errors/index.ts';
-import { loadPipelines, parseDuration, parsePipeline } from './pipeline.ts';
+import { loadPipelines, parseDuration, parsePipeline, syncPipeline } from './pipeline.ts';
 import { dueTimes, fireTimes, nextFireTime } from './schedule.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -28,10 +28,17 @@ const refused = (yaml: string): string => {
 
 describe('pipeline files', () => {
   it('loads the repo’s pipelines, with jobs after their upstream jobs', () => {
-    const pipelines = loadPipelines(path.join(repo, 'pipelines'), { models });
+    const pipelines = loadPipelines(path.join(repo, 'pipelines'), {
+      models,
+      syncs: ['drivers', 'zone_demand'],
+    });
     const taxi = pipelines.find((p) => p.name === 'taxi');
     expect(taxi?.schedule).toEqual({ kind: 'interval', everyMs: 300_000 });
-    expect(taxi?.jobs.map((j) => j.name)).toEqual(['build_models', 'fct_trips_fresh']);
+    expect(taxi?.jobs.map((j) => j.name)).toEqual(['build_models', 'fct_trips_fresh', 'sync_zone_demand']);
+    expect(taxi?.jobs[2]).toMatchObject({
+      action: { kind: 'sync', sync: 'zone_demand' },
+      upstream: ['build_models'],
+    });
     expect(taxi?.jobs[0]).toMatchObject({ retries: 2, retryDelayMs: 30_000, timeoutMs: 600_000 });
     const nightly = pipelines.find((p) => p.name === 'scores_nightly');
     expect(nightly?.schedule).toEqual({ kind: 'cron', cron: '0 3 * * *', timezone: 'America/New_York' });
@@ -69,6 +76,36 @@ describe('pipeline files', () => {
     ]);
   });
 
+  it('reads sync jobs, refusing a sync that does not exist; a scheduled sync is a pipeline of its own', () => {
+    const sync = (name: string) =>
+      parsePipeline('pipelines/p.yaml', text(`  - name: push\n    sync: ${name}\n`), {
+        models,
+        syncs: ['drivers', 'zone_demand'],
+      });
+    expect(sync('drivers').jobs[0]?.action).toEqual({ kind: 'sync', sync: 'drivers' });
+    expect(() => sync('driver')).toThrow(/job 'push': sync 'driver' is no sync of syncs\//);
+    try {
+      sync('driver');
+    } catch (e) {
+      expect((e as { hint?: string }).hint).toBe("did you mean 'drivers'?");
+    }
+    const own = syncPipeline({
+      name: 'tier_changes',
+      description: '',
+      file: 'syncs/tier_changes.yaml',
+      schedule: { cron: '30 3 * * *', timezone: 'America/New_York' },
+    });
+    expect(own).toMatchObject({
+      name: 'sync_tier_changes',
+      schedule: { kind: 'cron', cron: '30 3 * * *', timezone: 'America/New_York' },
+      maxActiveRuns: 1,
+      jobs: [{ name: 'sync', action: { kind: 'sync', sync: 'tier_changes' }, retries: 2 }],
+    });
+    expect(() =>
+      syncPipeline({ name: 'x', description: '', file: 'syncs/x.yaml', schedule: { every: 'often' } }),
+    ).toThrow(/syncs\/x.yaml: schedule.every 'often' is not a duration/);
+  });
+
   it('refuses bad input at load, naming the file, the job and the field', () => {
     expect(
       refused(
@@ -95,7 +132,7 @@ describe('pipeline files', () => {
       /job 'build': jobs.0.timeout: a duration such as/,
     );
     expect(refused(text(job('    freshness: { table: t, column: c, max_age: 1m }')))).toMatch(
-      /one of transform, freshness, optimize, replay_dead_letters, ttl or clean_objects/,
+      /one of transform, freshness, optimize, replay_dead_letters, ttl, clean_objects or sync/,
     );
     const ttl = (fields: string) => text(`  - name: expire\n    ttl: { table: t, column: c, ${fields} }\n`);
     expect(refused(ttl('keep: 3 months'))).toMatch(/job 'expire': jobs.0.ttl.keep: a duration such as/);

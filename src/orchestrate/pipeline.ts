@@ -64,6 +64,7 @@ const jobSchema = z
         z.object({ min_age: duration.default('24h'), dry_run: z.boolean().default(false) }).strict(),
       )
       .optional(),
+    sync: z.string().min(1).optional(),
     upstream: names,
     timeout: duration.default('1h'),
     retries: z.number().int().min(0).max(20).default(0),
@@ -72,12 +73,12 @@ const jobSchema = z
   .strict()
   .refine(
     (j) =>
-      [j.transform, j.freshness, j.optimize, j.replay_dead_letters, j.ttl, j.clean_objects].filter(
+      [j.transform, j.freshness, j.optimize, j.replay_dead_letters, j.ttl, j.clean_objects, j.sync].filter(
         (a) => a !== undefined,
       ).length === 1,
     {
       message:
-        'a job does one thing: give it one of transform, freshness, optimize, replay_dead_letters, ttl or clean_objects',
+        'a job does one thing: give it one of transform, freshness, optimize, replay_dead_letters, ttl, clean_objects or sync',
     },
   );
 
@@ -97,9 +98,10 @@ const pipelineSchema = z
   })
   .strict();
 
-/** What the loader checks selectors against: the transform project's model names. */
+/** What the loader checks selectors and sync jobs against: the project's model names, the syncs' names. */
 export interface PipelineContext {
   models: readonly string[];
+  syncs?: readonly string[];
 }
 
 function invalid(file: string, message: string, hint?: string): FareboxError {
@@ -109,8 +111,20 @@ function invalid(file: string, message: string, hint?: string): FareboxError {
   });
 }
 
-function schedule(file: string, raw: z.infer<typeof pipelineSchema>['schedule']): Schedule {
-  if ('every' in raw) return { kind: 'interval', everyMs: parseDuration(raw.every) as number };
+export function parseSchedule(
+  file: string,
+  raw: { every: string | number } | { cron: string; timezone: string },
+): Schedule {
+  if ('every' in raw) {
+    const everyMs = parseDuration(raw.every);
+    if (everyMs === undefined)
+      throw invalid(
+        file,
+        `schedule.every '${raw.every}' is not a duration`,
+        "e.g. '30s', '5m', '1h' or '2d'",
+      );
+    return { kind: 'interval', everyMs };
+  }
   try {
     new Intl.DateTimeFormat('en', { timeZone: raw.timezone });
   } catch {
@@ -146,6 +160,18 @@ function action(file: string, job: z.infer<typeof jobSchema>, context: PipelineC
       column: job.ttl.column,
       keepMs: parseDuration(job.ttl.keep) as number,
     };
+  if (job.sync !== undefined) {
+    const syncs = context.syncs ?? [];
+    if (!syncs.includes(job.sync)) {
+      const near = closest(job.sync, syncs);
+      throw invalid(
+        file,
+        `job '${job.name}': sync '${job.sync}' is no sync of syncs/`,
+        near === undefined ? 'see them with farebox sync list' : `did you mean '${near}'?`,
+      );
+    }
+    return { kind: 'sync', sync: job.sync };
+  }
   if (job.clean_objects !== undefined)
     return {
       kind: 'clean_objects',
@@ -254,7 +280,7 @@ export function parsePipeline(file: string, text: string, context: PipelineConte
     name: p.pipeline,
     description: p.description,
     file,
-    schedule: schedule(file, p.schedule),
+    schedule: parseSchedule(file, p.schedule),
     catchUp: p.catch_up,
     maxActiveRuns: p.max_active_runs,
     jobs: ordered(file, jobs),
@@ -280,4 +306,34 @@ export function loadPipelines(dir: string, context: PipelineContext): Pipeline[]
     names.add(p.name);
   }
   return pipelines;
+}
+
+/**
+ * A sync with a schedule of its own runs as a pipeline of one job, named `sync_<name>`: catch-up latest,
+ * never two runs at once, retried twice.
+ */
+export function syncPipeline(sync: {
+  name: string;
+  description: string;
+  file: string;
+  schedule: { every: string | number } | { cron: string; timezone: string };
+}): Pipeline {
+  return {
+    name: `sync_${sync.name}`,
+    description: sync.description === '' ? `reverse-ETL sync ${sync.name}` : sync.description,
+    file: sync.file,
+    schedule: parseSchedule(sync.file, sync.schedule),
+    catchUp: 'latest',
+    maxActiveRuns: 1,
+    jobs: [
+      {
+        name: 'sync',
+        action: { kind: 'sync', sync: sync.name },
+        upstream: [],
+        timeoutMs: 3_600_000,
+        retries: 2,
+        retryDelayMs: 60_000,
+      },
+    ],
+  };
 }

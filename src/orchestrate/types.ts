@@ -29,7 +29,9 @@ export type JobAction =
    * Upkeep: delete objects older than `minAgeMs` that no document row or dead letter references (see
    * upkeep.ts for what counts as referenced); `dryRun` lists them instead.
    */
-  | { kind: 'clean_objects'; minAgeMs: number; dryRun: boolean };
+  | { kind: 'clean_objects'; minAgeMs: number; dryRun: boolean }
+  /** A reverse-ETL sync (syncs/<name>.yaml): what changed in its source goes to its destination. */
+  | { kind: 'sync'; sync: string };
 
 export interface Job {
   name: string;

@@ -13,6 +13,10 @@ import {
   rawTrips,
   rawVehicleLocations,
   schemaMigrations,
+  syncBatches,
+  syncRejects,
+  syncRuns,
+  syncState,
 } from './tables.ts';
 
 export interface Migration {
@@ -38,6 +42,11 @@ export const migrations: Migration[] = [
     version: 2,
     name: 'dead letter replays',
     statements: (d) => [d.createTable(deadLetterReplays)],
+  },
+  {
+    version: 3,
+    name: 'reverse ETL state, runs, batches and rejects',
+    statements: (d) => [syncState, syncRuns, syncBatches, syncRejects].map((t) => d.createTable(t)),
   },
 ];
 

@@ -168,6 +168,81 @@ export const deadLetterReplays: TableDef = {
   dedup: false,
 };
 
+/**
+ * Reverse ETL's memory (see src/reverse-etl): per sync and row key, the hash of the row as last sent, so
+ * that the next run's diff is computed here; the newest run_id wins.
+ */
+export const syncState: TableDef = {
+  name: 'sync_state',
+  columns: cols(`
+    sync LowCardinality(String),
+    key String,
+    khash UInt64,
+    hash UInt64,
+    deleted UInt8,
+    run_id UInt64`),
+  engine: 'ReplacingMergeTree(run_id)',
+  // A partition per sync: a diff's FINAL merges that sync's few parts only.
+  partitionBy: 'sync',
+  orderBy: '(sync, key)',
+  dedup: false,
+};
+
+/** One row per sync run, replaced as it goes (the newest updated_ms wins): status and counts. */
+export const syncRuns: TableDef = {
+  name: 'sync_runs',
+  columns: cols(`
+    sync LowCardinality(String),
+    run_id UInt64,
+    status LowCardinality(String),
+    started_at DateTime64(3, 'UTC'),
+    finished_at DateTime64(3, 'UTC'),
+    added UInt64,
+    changed UInt64,
+    deleted UInt64,
+    skipped UInt64,
+    failed UInt64,
+    batches UInt32,
+    error String,
+    source_schema String,
+    updated_ms UInt64`),
+  engine: 'ReplacingMergeTree(updated_ms)',
+  orderBy: '(sync, run_id)',
+  dedup: false,
+};
+
+/** Batches a destination has taken, so that a resumed run goes on after the last one. */
+export const syncBatches: TableDef = {
+  name: 'sync_batches',
+  columns: cols(`
+    sync LowCardinality(String),
+    run_id UInt64,
+    batch_no UInt32,
+    last_key String,
+    rows UInt32,
+    failed UInt32,
+    at DateTime64(3, 'UTC')`),
+  engine: 'ReplacingMergeTree',
+  orderBy: '(sync, run_id, batch_no)',
+  dedup: false,
+};
+
+/** Rows a destination refused, with its reason and the row as sent (JSON). */
+export const syncRejects: TableDef = {
+  name: 'sync_rejects',
+  columns: cols(`
+    sync LowCardinality(String),
+    run_id UInt64,
+    key String,
+    op LowCardinality(String),
+    error String,
+    row String,
+    at DateTime64(3, 'UTC')`),
+  engine: 'MergeTree',
+  orderBy: '(sync, run_id, key)',
+  dedup: false,
+};
+
 export const schemaMigrations: TableDef = {
   name: 'schema_migrations',
   columns: cols(`
@@ -186,6 +261,10 @@ export const tables: TableDef[] = [
   deadLetters,
   loadLedger,
   deadLetterReplays,
+  syncState,
+  syncRuns,
+  syncBatches,
+  syncRejects,
   schemaMigrations,
 ];
 

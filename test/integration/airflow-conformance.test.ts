@@ -17,7 +17,9 @@ import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { airflowEnv, airflowPython, ensureAirflow, repo } from '../../services/airflow.ts';
 import { exportAirflow, jobCommand, type AirflowOptions } from '../../src/orchestrate/airflow.ts';
-import { loadPipelines, parsePipeline } from '../../src/orchestrate/pipeline.ts';
+import { parseConfig } from '../../src/config/index.ts';
+import { pipelinesOf } from '../../src/cli/project.ts';
+import { parsePipeline } from '../../src/orchestrate/pipeline.ts';
 import type { Pipeline } from '../../src/orchestrate/types.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'farebox-airflow-conformance-'));
@@ -26,7 +28,9 @@ const models = fs
   .readdirSync(path.join(repo, 'transform', 'models'), { recursive: true, encoding: 'utf8' })
   .filter((f) => f.endsWith('.sql'))
   .map((f) => path.basename(f, '.sql'));
-const real = loadPipelines(path.join(repo, 'pipelines'), { models });
+process.env.DRIVER_NOTIFY_URL ??= 'http://127.0.0.1:9/notify'; // enables the scheduled tier_changes sync
+/** The repo's pipelines as farebox runs them: the pipeline files and one per scheduled sync. */
+const real = pipelinesOf(parseConfig({ env: {} }));
 
 /** Quotes, a backslash, a newline, non-ASCII, spaces, shell metacharacters; Python keywords as job names. */
 const odd = parsePipeline(
