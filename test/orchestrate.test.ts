@@ -1,7 +1,8 @@
 /**
  * The scheduler inside `farebox up`: trips sent to the gateway show up in fct_trips and agg_zone_hourly
- * within one schedule interval, with no command run by hand; the run history and a manual trigger work
- * through the HTTP API and the CLI.
+ * within one schedule interval, with no command run by hand, and a sync job after the build mirrors them
+ * into the operational database (PGlite, held by the scheduler); the run history and a manual trigger
+ * work through the HTTP API and the CLI.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -25,6 +26,22 @@ jobs:
   - name: build
     transform: { command: build, select: ['+fct_trips+'] }
     timeout: 5m
+  - name: push
+    sync: zone_trips
+    upstream: [build]
+`,
+);
+const syncs = path.join(home, 'syncs');
+fs.mkdirSync(syncs);
+fs.writeFileSync(
+  path.join(syncs, 'zone_trips.yaml'),
+  `sync: zone_trips
+source:
+  sql: select pu_location_id as zone_id, count() as trips from fct_trips group by zone_id
+  primary_key: [zone_id]
+mode: mirror
+destination:
+  postgres: { table: zone_trips, create_table: true }
 `,
 );
 fs.writeFileSync(
@@ -52,6 +69,7 @@ const env = {
   FAREBOX_HOME: home,
   FAREBOX_PORT: '0',
   FAREBOX_PIPELINES: pipelines,
+  FAREBOX_SYNCS: syncs,
   FAREBOX_SCHEDULER_TICK_SECONDS: '1',
   FAREBOX_SINK_BATCH_MS: '100',
   FAREBOX_ALERT_WEBHOOK: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts`,
@@ -127,6 +145,30 @@ describe('the scheduler in farebox up', () => {
     expect(seen, output).toBe(200);
     expect(aggregated, output).toBe(facts);
     expect(Date.now() - sent).toBeLessThan((intervalSeconds + 30) * 1000);
+  }, 120_000);
+
+  it('runs the sync job after each build: the trips per zone are mirrored into the ops DB', async () => {
+    const zones = await count('SELECT uniqExact(pu_location_id) FROM fct_trips');
+    type SyncRun = { status: string; added: number; changed: number; deleted: number; failed: number };
+    let runs: SyncRun[] = [];
+    // The mirror holds a row per zone once a run after the last build succeeded.
+    for (let i = 0; i < 120; i++) {
+      runs = (await call<{ runs: SyncRun[] }>('/v1/syncs/zone_trips/runs')).runs;
+      const done = runs.filter((r) => r.status === 'succeeded');
+      if (done.reduce((n, r) => n + r.added - r.deleted, 0) === zones) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const done = runs.filter((r) => r.status === 'succeeded');
+    expect(done.length, output).toBeGreaterThan(0);
+    expect(done.reduce((n, r) => n + r.added - r.deleted, 0)).toBe(zones);
+    expect(done.every((r) => r.failed === 0)).toBe(true);
+    // By hand, through the running farebox up: nothing changed since, so nothing is sent.
+    const cli = execFileSync(
+      process.execPath,
+      [path.join(repo, 'bin/farebox.js'), 'sync', 'run', 'zone_trips'],
+      { cwd: home, env, encoding: 'utf8' },
+    );
+    expect(cli).toMatch(/sync zone_trips run \d+: 0 added, 0 changed, 0 deleted, 0 failed/);
   }, 120_000);
 
   it('records a freshness breach as an alert and POSTs it to the webhook', async () => {

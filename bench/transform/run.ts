@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../src/config/index.ts';
 import { migrate, openWarehouse, type Warehouse } from '../../src/warehouse/index.ts';
+import { synthesizeTrips } from '../../test/synthetic-trips.ts';
 
 const total = Number(process.argv[2] ?? 10_000_000);
 const added = Number(process.argv[3] ?? 100_000);
@@ -28,58 +29,6 @@ const repo = path.resolve(import.meta.dirname, '../..');
 const home = await fs.mkdtemp(path.join(os.tmpdir(), 'farebox-bench-transform-'));
 const env = { ...process.env, FAREBOX_HOME: home };
 const config = parseConfig({ env: { FAREBOX_HOME: home } });
-
-/**
- * Inserts `count` synthetic trips numbered from `from`, with pick-ups over the last `days` days (the history
- * over 30, new trips within the last hour, as a live fleet sends them). History was ingested two seconds
- * after each drop-off; new trips are ingested now (the sink stamps the load time).
- */
-async function synthesize(
-  warehouse: Warehouse,
-  from: number,
-  count: number,
-  days: number,
-  agoSeconds: number,
-): Promise<void> {
-  await warehouse.client.command({
-    query: `
-      INSERT INTO raw_trips
-      WITH
-        ${from} + number AS n,
-        now64(3) - toIntervalSecond(${agoSeconds} + cityHash64(n, 1) % ${Math.round(days * 86400)}) AS pickup,
-        60 * (3 + cityHash64(n, 2) % 55) + cityHash64(n, 3) % 60 AS seconds,
-        round(seconds / 3600 * (6 + cityHash64(n, 4) % 14), 2) AS miles,
-        round(3 + 2.5 * miles + 0.7 * seconds / 60, 2) AS fare,
-        if(cityHash64(n, 5) % 10 < 7, 1, 2) AS payment,
-        if(payment = 1, round(fare * (0.1 + (cityHash64(n, 6) % 15) / 100), 2), 0) AS tip
-      SELECT
-        lower(hex(cityHash64(n, 7))) || lower(hex(cityHash64(n, 8))) AS event_id,
-        pickup + toIntervalSecond(seconds) AS event_time,
-        'bench-' || toString(n) AS trip_id,
-        'veh-' || toString(cityHash64(n, 9) % 3000) AS vehicle_id,
-        'drv-' || toString(cityHash64(n, 9) % 3000) AS driver_id,
-        if(cityHash64(n, 10) % 100 < 85, 'yellow', 'green') AS taxi_kind,
-        2 AS vendor_id,
-        pickup AS pickup_datetime,
-        pickup + toIntervalSecond(seconds) AS dropoff_datetime,
-        toInt16(1 + cityHash64(n, 11) % 3) AS passenger_count,
-        miles AS trip_distance,
-        toInt16(1) AS ratecode_id,
-        'N' AS store_and_fwd_flag,
-        toInt32(1 + cityHash64(n, 12) % 263) AS pu_location_id,
-        toInt32(1 + cityHash64(n, 13) % 263) AS do_location_id,
-        toInt16(payment) AS payment_type,
-        fare AS fare_amount, 1 AS extra, 0.5 AS mta_tax, tip AS tip_amount, 0 AS tolls_amount,
-        1 AS improvement_surcharge,
-        fare + 1 + 0.5 + tip + 1 + 2.5 + 0.75 AS total_amount,
-        2.5 AS congestion_surcharge, 0 AS airport_fee, NULL AS trip_type, NULL AS ehail_fee,
-        0.75 AS cbd_congestion_fee,
-        [] AS flags, 2 AS schema_id, 2 AS schema_version,
-        ${agoSeconds > 0 ? 'least(now64(3), pickup + toIntervalSecond(seconds + 2))' : 'now64(3)'} AS ingested_at,
-        'trip_completed' AS _topic, toUInt32(n % 4) AS _partition, n AS _offset
-      FROM numbers(${count})`,
-  });
-}
 
 /**
  * Waits until ClickHouse has no merge under way (none for two seconds). chDB merges only while a process has
@@ -135,7 +84,7 @@ let synthMs = 0;
 await withWarehouse(async (w) => {
   const t = performance.now();
   for (let from = 0; from < total; from += 2_000_000)
-    await synthesize(w, from, Math.min(2_000_000, total - from), 30, 3600);
+    await synthesizeTrips(w, { from, count: Math.min(2_000_000, total - from), days: 30, agoSeconds: 3600 });
   synthMs = Math.round(performance.now() - t);
   await settle(w);
 });
@@ -145,7 +94,7 @@ const testMs = transform('test');
 await new Promise((r) => setTimeout(r, 1000)); // new rows get a later ingested_at than the build saw
 await withWarehouse(async (w) => {
   await settle(w);
-  await synthesize(w, total, added, 1 / 24, 0);
+  await synthesizeTrips(w, { from: total, count: added, days: 1 / 24, agoSeconds: 0 });
 });
 const incrementalMs = transform('run');
 

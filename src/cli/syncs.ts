@@ -8,6 +8,7 @@ import type { OpsDb } from '../opsdb/index.ts';
 import {
   openDestination,
   runSync,
+  withSyncLease,
   type RunOptions,
   type SyncDef,
   type SyncRunSummary,
@@ -40,6 +41,33 @@ export async function runSyncOn(
     say?: (line: string) => void;
     progress?: (sent: number, total: number) => void;
   } = {},
+): Promise<SyncRunSummary> {
+  // Runs of one sync in this process take turns (a manual run waits for the scheduled one); another
+  // process is refused by the lease.
+  const previous = turns.get(def.name) ?? Promise.resolve();
+  const mine = previous.then(
+    () => withSyncLease(engines.opsDb, def.name, () => runOnce(def, engines, options)),
+    () => withSyncLease(engines.opsDb, def.name, () => runOnce(def, engines, options)),
+  );
+  turns.set(
+    def.name,
+    mine.then(
+      () => undefined,
+      () => undefined,
+    ),
+  );
+  return mine;
+}
+
+const turns = new Map<string, Promise<void>>();
+
+async function runOnce(
+  def: SyncDef,
+  engines: SyncEngines,
+  options: RunOptions & {
+    say?: (line: string) => void;
+    progress?: (sent: number, total: number) => void;
+  },
 ): Promise<SyncRunSummary> {
   const destination = await openDestination(def, {
     opsDb: engines.opsDb,

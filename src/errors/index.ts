@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'sync_invalid'
   /** A sync's source or destination columns changed since its last run. */
   | 'sync_schema_changed'
+  /** Another process is running the same sync (its lease in the operational database). */
+  | 'sync_busy'
   /** A sync's destination failed a whole batch (down, refusing every request). */
   | 'sync_destination'
   | 'import_layout'

@@ -22,6 +22,7 @@ export type {
 export { defaultSend, loadSyncs, parseSync, type SyncContext } from './definition.ts';
 export { runSync, type RunDeps, type RunOptions } from './run.ts';
 export { listRuns, type RunRecord } from './state.ts';
+export { withSyncLease } from './lease.ts';
 
 export interface DestinationDeps {
   /** The operational database, for postgres destinations without a URL. */

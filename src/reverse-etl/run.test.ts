@@ -11,7 +11,7 @@ import { isFareboxError } from '../errors/index.ts';
 import { openOpsDb, type OpsDb } from '../opsdb/index.ts';
 import { migrate, openWarehouse, type Warehouse } from '../warehouse/index.ts';
 import { parseSync } from './definition.ts';
-import { openDestination } from './index.ts';
+import { openDestination, withSyncLease } from './index.ts';
 import { runSync } from './run.ts';
 import { listRuns } from './state.ts';
 import type { SyncDef } from './types.ts';
@@ -187,5 +187,24 @@ describe('sync files', () => {
     expect(
       parse(base.replace('  model: driver_scores\n', '  model: driver_scores\n  sql: select 1\n')),
     ).toMatch(/one of model or sql/);
+  });
+});
+
+describe('the sync lease', () => {
+  it('lets one process run a sync at a time, and frees a dead holder after its time', async () => {
+    let release: () => void = () => undefined;
+    const holding = withSyncLease(db, 'leased', () => new Promise<void>((r) => (release = r)));
+    await new Promise((r) => setTimeout(r, 50));
+    const refused = await caught(withSyncLease(db, 'leased', () => Promise.resolve()));
+    expect(isFareboxError(refused, 'sync_busy')).toBe(true);
+    expect(String((refused as Error).message)).toMatch(/sync leased is running in another process/);
+    release();
+    await holding;
+    await expect(withSyncLease(db, 'leased', () => Promise.resolve('again'))).resolves.toBe('again');
+    // A holder that died: its lease ran out, so the next one takes it.
+    await db.query(
+      "INSERT INTO farebox_sync_leases VALUES ('dead', 'gone:1:x', now() - interval '1 second')",
+    );
+    await expect(withSyncLease(db, 'dead', () => Promise.resolve('taken'))).resolves.toBe('taken');
   });
 });

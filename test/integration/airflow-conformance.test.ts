@@ -260,7 +260,7 @@ afterAll(() => {
 
 describe('exported DAGs under real Airflow 3', () => {
   it('the repo has pipelines to export', () => {
-    expect(real.map((p) => p.name).sort()).toEqual(['scores_nightly', 'taxi', 'upkeep']);
+    expect(real.map((p) => p.name).sort()).toEqual(['scores_nightly', 'sync_tier_changes', 'taxi', 'upkeep']);
   });
 
   it('BashOperator DAGs of pipelines/ load as the pipelines they came from', () => {
