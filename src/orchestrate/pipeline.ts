@@ -32,7 +32,7 @@ const jobSchema = z
     name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'lower-case letters, digits and _, starting with a letter'),
     transform: z
       .object({
-        command: z.enum(['run', 'test', 'build']),
+        command: z.enum(['seed', 'run', 'test', 'build']),
         select: names,
         exclude: names,
       })

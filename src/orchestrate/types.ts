@@ -17,7 +17,7 @@ export type CatchUp = 'none' | 'latest' | 'all';
 
 /** What a job does. */
 export type JobAction =
-  | { kind: 'transform'; command: 'run' | 'test' | 'build'; select: string[]; exclude: string[] }
+  | { kind: 'transform'; command: 'seed' | 'run' | 'test' | 'build'; select: string[]; exclude: string[] }
   | { kind: 'freshness'; table: string; column: string; maxAgeMs: number }
   /** Upkeep: merge the tables' parts (FINAL: down to one part per partition, dropping replaced rows). */
   | { kind: 'optimize'; tables: string[]; final: boolean }

@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { airflowEnv, airflowPython, ensureAirflow, repo } from '../../services/airflow.ts';
 import { exportAirflow, jobCommand, type AirflowOptions } from '../../src/orchestrate/airflow.ts';
 import { parseConfig } from '../../src/config/index.ts';
+import { openOpsDb } from '../../src/opsdb/index.ts';
 import { pipelinesOf } from '../../src/cli/project.ts';
 import { parsePipeline } from '../../src/orchestrate/pipeline.ts';
 import type { Pipeline } from '../../src/orchestrate/types.ts';
@@ -308,4 +309,41 @@ describe('exported DAGs under real Airflow 3', () => {
     }[];
     expect(listed.map((d) => d.dag_id).sort()).toEqual([...real, odd].map((p) => `farebox_${p.name}`).sort());
   });
+
+  it('airflow dags test runs the scores_nightly DAG end to end: each task runs farebox on embedded engines', async () => {
+    const { airflow } = result();
+    const home = fs.mkdtempSync(path.join(tmp, 'dags-test-'));
+    const dags = path.join(home, 'dags');
+    const farebox = path.join(home, 'farebox');
+    const scores = real.find((p) => p.name === 'scores_nightly') as Pipeline;
+    // No retries: a failing task fails the run at once instead of waiting out its retry delay.
+    exportAirflow([{ ...scores, jobs: scores.jobs.map((j) => ({ ...j, retries: 0 })) }], dags, {
+      projectDir: path.join(repo, 'transform'),
+      operator: 'bash',
+      cwd: repo,
+      farebox: `${process.execPath} ${path.join(repo, 'bin/farebox.js')}`,
+    });
+    const env = airflowEnv(home, dags, { FAREBOX_HOME: farebox });
+    run(airflow, ['db', 'migrate'], env, 'airflow db migrate');
+    const out = spawnSync(airflow, ['dags', 'test', 'farebox_scores_nightly', '2026-11-25'], {
+      cwd: tmp,
+      encoding: 'utf8',
+      env,
+      timeout: 600_000,
+    });
+    const log = `${out.stdout}${out.stderr}`;
+    expect(out.status, log).toBe(0);
+    expect(log).toMatch(/DagRun Finished: dag_id=farebox_scores_nightly, .*state=success/);
+    // Each task ran its farebox command and succeeded, in dependency order.
+    const done = [...log.matchAll(/task_id='(\w+)'[^\n]*\n[^\n]*new_state=success/g)].map((m) => m[1]);
+    expect(done).toEqual(scores.jobs.map((j) => j.name));
+    // What the tasks did, read from farebox's own engines: the scores built, the sync ran into PGlite.
+    expect(log).toMatch(/sync drivers run \d+: 0 added, 0 changed, 0 deleted, 0 failed/);
+    const db = await openOpsDb({ kind: 'pglite', dir: path.join(farebox, 'ops') });
+    try {
+      expect(await db.query("SELECT to_regclass('drivers')::text AS t")).toEqual([{ t: 'drivers' }]);
+    } finally {
+      await db.close();
+    }
+  }, 900_000);
 });
