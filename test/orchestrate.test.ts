@@ -109,8 +109,10 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  up.kill('SIGTERM');
-  await new Promise((r) => up.once('exit', r));
+  if (up.exitCode === null && up.signalCode === null) {
+    up.kill('SIGTERM');
+    await new Promise((r) => up.once('exit', r));
+  }
   hook.close();
   fs.rmSync(home, { recursive: true, force: true });
 });
@@ -228,4 +230,26 @@ describe('the scheduler in farebox up', () => {
     );
     expect(listed).toMatch(/marts .* manual .* success .* build#1 success/);
   }, 120_000);
+
+  it('keeps the whole run history across a kill -9 (the ops DB, PGlite on disk, recovers)', async () => {
+    type Run = { pipeline: string; scheduledFor: number; state: string };
+    const key = (r: Run) => `${r.pipeline}@${r.scheduledFor}:${r.state}`;
+    const before = (await call<{ runs: Run[] }>('/v1/runs?limit=1000')).runs.filter(
+      (r) => r.state === 'success' || r.state === 'failed',
+    );
+    expect(before.length).toBeGreaterThan(2);
+    up.kill('SIGKILL');
+    await new Promise((r) => up.once('exit', r));
+    fs.rmSync(path.join(home, 'run.json'), { force: true }); // a killed process leaves it behind
+    // Straight to the ops DB now (no farebox up): every run that had finished is there, as it was.
+    const after = JSON.parse(
+      execFileSync(
+        process.execPath,
+        [path.join(repo, 'bin/farebox.js'), 'orchestrate', 'runs', '--limit', '1000', '--json'],
+        { cwd: home, env, encoding: 'utf8' },
+      ),
+    ) as Run[];
+    const kept = new Set(after.map(key));
+    expect(before.map(key).filter((k) => !kept.has(k))).toEqual([]);
+  }, 60_000);
 });
