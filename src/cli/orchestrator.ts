@@ -14,6 +14,7 @@ import {
   createRunStore,
   createScheduler,
   type Alert,
+  type Executor,
   type Pipeline,
   type RunStore,
   type Scheduler,
@@ -47,6 +48,24 @@ async function postAlert(url: string, alert: Alert, say: (line: string) => void)
   }
 }
 
+/** The executor, reporting each attempt's outcome and time. */
+function observed(
+  onJobEnd: ((pipeline: string, job: string, outcome: 'success' | 'failed', ms: number) => void) | undefined,
+  execute: Executor,
+): Executor {
+  if (onJobEnd === undefined) return execute;
+  return async (job, ctx) => {
+    const started = Date.now();
+    try {
+      await execute(job, ctx);
+      onJobEnd(ctx.pipeline.name, job.name, 'success', Date.now() - started);
+    } catch (e) {
+      onJobEnd(ctx.pipeline.name, job.name, 'failed', Date.now() - started);
+      throw e;
+    }
+  };
+}
+
 export async function startOrchestrator(
   config: Config,
   deps: {
@@ -55,6 +74,8 @@ export async function startOrchestrator(
     objects: ObjectStore;
     signal: AbortSignal;
     say: (line: string) => void;
+    /** After each job attempt (metrics). */
+    onJobEnd?: (pipeline: string, job: string, outcome: 'success' | 'failed', ms: number) => void;
   },
 ): Promise<Orchestrator> {
   const pipelines = pipelinesOf(config);
@@ -69,27 +90,30 @@ export async function startOrchestrator(
     },
     {
       store,
-      execute: createExecutor(
-        {
-          projectDir: config.orchestrate.projectDir,
-          targetSchema: config.warehouse.database,
-          threads: 4,
-          sinkGroup: config.sink.group,
-        },
-        {
-          warehouse: deps.warehouse,
-          log: deps.log,
-          objects: deps.objects,
-          // Syncs write through the scheduler's own connection: PGlite lets one process open it.
-          sync: async (name, log) => {
-            const def = syncNamed(syncsOf(config), name);
-            log(
-              summaryLine(
-                await runSyncOn(def, { warehouse: deps.warehouse, opsDb: db, log: deps.log }, { say: log }),
-              ),
-            );
+      execute: observed(
+        deps.onJobEnd,
+        createExecutor(
+          {
+            projectDir: config.orchestrate.projectDir,
+            targetSchema: config.warehouse.database,
+            threads: 4,
+            sinkGroup: config.sink.group,
           },
-        },
+          {
+            warehouse: deps.warehouse,
+            log: deps.log,
+            objects: deps.objects,
+            // Syncs write through the scheduler's own connection: PGlite lets one process open it.
+            sync: async (name, log) => {
+              const def = syncNamed(syncsOf(config), name);
+              log(
+                summaryLine(
+                  await runSyncOn(def, { warehouse: deps.warehouse, opsDb: db, log: deps.log }, { say: log }),
+                ),
+              );
+            },
+          },
+        ),
       ),
       onAlert: async (a) => {
         deps.say(`alert: ${a.message}`);

@@ -22,6 +22,8 @@ import { createSink } from '../warehouse/index.ts';
 import { openEngines, type Engines } from './engines.ts';
 import { startOrchestrator } from './orchestrator.ts';
 import { n } from './format.ts';
+import { createRoleMetrics, type RoleMetrics } from './metrics.ts';
+import { createLogger, startOpsServer, type Level } from './ops-server.ts';
 import { listen } from './server.ts';
 
 interface Running {
@@ -30,18 +32,24 @@ interface Running {
   describe: string;
 }
 
-const say = (line: string): void => {
-  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-};
+/** The process's log (text or JSON lines, FAREBOX_LOG_FORMAT), set when serve() starts. */
+let say: (line: string, level?: Level) => void = createLogger('text', 'farebox');
 
 async function closeServer(server: ServerType): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-function gateway(config: Config, engines: Engines, signal: AbortSignal): Promise<Running> {
+function gateway(
+  config: Config,
+  engines: Engines,
+  signal: AbortSignal,
+  metrics: RoleMetrics,
+): Promise<Running> {
   const tokens =
     config.ingest.tokens.length > 0 ? config.ingest.tokens : [randomBytes(18).toString('base64url')];
-  const producer = createProducer({ claimCheckBytes: config.ingest.claimCheckBytes }, engines);
+  const producer = metrics.countingProducer(
+    createProducer({ claimCheckBytes: config.ingest.claimCheckBytes }, engines),
+  );
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ ok: true, role: 'gateway' }));
   app.route('/', createGateway({ tokens, maxBodyBytes: config.ingest.maxBodyBytes }, { producer }));
@@ -85,16 +93,23 @@ async function registry(config: Config, engines: Engines, signal: AbortSignal): 
   return { done, describe: `schema registry on ${url} (state in the log's _schemas topic)` };
 }
 
-async function sink(config: Config, engines: Engines, signal: AbortSignal): Promise<Running> {
+async function sink(
+  config: Config,
+  engines: Engines,
+  signal: AbortSignal,
+  metrics: RoleMetrics,
+): Promise<Running> {
   const warehouse = engines.warehouse;
   if (warehouse === undefined) throw new FareboxError('internal', 'the sink needs the warehouse');
   const preload = createPreload(config.preload, engines);
+  metrics.watchLag(engines.log, config.sink.group);
   let last = 0;
   const s = await createSink(config.sink, {
     log: engines.log,
     warehouse,
     preload,
     onBatch: (stats) => {
+      metrics.sinkBatch(stats);
       if (Date.now() - last < 10_000) return;
       last = Date.now();
       const loaded = Object.values(stats.loaded).reduce((a, b) => a + b, 0);
@@ -104,7 +119,8 @@ async function sink(config: Config, engines: Engines, signal: AbortSignal): Prom
       );
     },
     onRetry: (what, attempt, error) => {
-      if (attempt === 1 || attempt % 10 === 0) say(`sink: ${what} failed (${error.message}); retrying`);
+      if (attempt === 1 || attempt % 10 === 0)
+        say(`sink: ${what} failed (${error.message}); retrying`, 'warn');
     },
   });
   const done = s
@@ -150,7 +166,12 @@ async function simulator(config: Config, engines: Engines, signal: AbortSignal):
   return { done, describe: `simulator: ${config.simulator.vehicles} vehicles` };
 }
 
-async function scheduler(config: Config, engines: Engines, signal: AbortSignal): Promise<Running> {
+async function scheduler(
+  config: Config,
+  engines: Engines,
+  signal: AbortSignal,
+  metrics: RoleMetrics,
+): Promise<Running> {
   const warehouse = engines.warehouse;
   if (warehouse === undefined) throw new FareboxError('internal', 'the scheduler needs the warehouse');
   const o = await startOrchestrator(config, {
@@ -159,6 +180,7 @@ async function scheduler(config: Config, engines: Engines, signal: AbortSignal):
     objects: engines.objects,
     signal,
     say,
+    onJobEnd: (pipeline, job, outcome, ms) => metrics.jobRun(pipeline, job, outcome, ms),
   });
   return {
     done: o.done.finally(() => o.close()),
@@ -166,7 +188,7 @@ async function scheduler(config: Config, engines: Engines, signal: AbortSignal):
   };
 }
 
-const starters: Record<Role, (c: Config, e: Engines, s: AbortSignal) => Promise<Running>> = {
+const starters: Record<Role, (c: Config, e: Engines, s: AbortSignal, m: RoleMetrics) => Promise<Running>> = {
   gateway,
   registry,
   sink,
@@ -177,25 +199,44 @@ const starters: Record<Role, (c: Config, e: Engines, s: AbortSignal) => Promise<
 
 export async function serve(config: Config, wanted: Role[]): Promise<void> {
   const unique = [...new Set(wanted.map((r) => (r === 'preload' ? 'sink' : r)))];
+  say = createLogger(config.ops.logFormat, unique.join('+'));
+  const metrics = createRoleMetrics(unique.join('+'));
+  // Up first, so that the platform sees the process live (and not yet ready) while engines open.
+  const ops = await startOpsServer({ ...config.ops, host: config.ingest.host }, { metrics, roles: unique });
+  say(`ops: ${ops.url}/livez /readyz /metrics`);
   const needsWarehouse = unique.includes('sink') || unique.includes('scheduler');
   const onlyRegistry = unique.length === 1 && unique[0] === 'registry';
-  const engines = await openEngines(config, { warehouse: needsWarehouse, registry: !onlyRegistry });
   const stop = new AbortController();
   const onSignal = (): void => {
     if (stop.signal.aborted) process.exit(130);
-    say('stopping: finishing in-flight work (signal again to force)…');
+    ops.setReady(false);
+    say(
+      `stopping: finishing in-flight work (at most ${config.ops.shutdownMs / 1000} s; signal again to force)…`,
+    );
     stop.abort();
+    // Bounded: a role that cannot drain in time (a warehouse that hangs) must not hold the deploy up.
+    setTimeout(() => {
+      say(
+        `did not stop within ${config.ops.shutdownMs / 1000} s: exiting; uncommitted records are redelivered`,
+        'error',
+      );
+      process.exit(1);
+    }, config.ops.shutdownMs).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let engines: Engines | undefined;
   try {
+    engines = await openEngines(config, { warehouse: needsWarehouse, registry: !onlyRegistry });
     const running: Running[] = [];
-    for (const role of unique) running.push(await starters[role](config, engines, stop.signal));
+    for (const role of unique) running.push(await starters[role](config, engines, stop.signal, metrics));
     for (const r of running) say(`serving ${r.describe}`);
+    ops.setReady(!stop.signal.aborted);
     // One role failing stops the others, so the process exits (non-zero) instead of running half.
     await Promise.all(
       running.map((r) =>
         r.done.catch((e: unknown) => {
+          ops.setReady(false);
           stop.abort();
           throw e;
         }),
@@ -204,7 +245,8 @@ export async function serve(config: Config, wanted: Role[]): Promise<void> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await engines.close();
+    await engines?.close();
+    await ops.close();
     say('stopped cleanly');
   }
 }

@@ -133,6 +133,14 @@ function fsync(raw: Raw): FsyncPolicy {
   });
 }
 
+function logFormat(raw: Raw): 'text' | 'json' {
+  if (raw.value === 'text' || raw.value === 'json') return raw.value;
+  throw new FareboxError('config_invalid', `${raw.source} has an unsupported value '${raw.value}'`, {
+    where: raw.source,
+    hint: 'text or json',
+  });
+}
+
 /** Parses and checks every setting, returning typed configuration or a config_invalid error naming the setting. */
 export function parseConfig(sources: ConfigSources = {}): Config {
   const raw = collect(sources);
@@ -203,6 +211,11 @@ export function parseConfig(sources: ConfigSources = {}): Config {
       retrySeconds: number(get('sinkRetrySeconds'), { min: 0, integer: true }),
     },
     registryPort: number(get('registryPort'), { min: 0, max: 65535, integer: true }),
+    ops: {
+      port: number(get('opsPort'), { min: 0, max: 65535, integer: true }),
+      shutdownMs: number(get('shutdownSeconds'), { min: 1, max: 3600 }) * 1000,
+      logFormat: logFormat(get('logFormat')),
+    },
     preload: { workers: number(get('preloadWorkers'), { min: 0, max: 64, integer: true }) },
     simulator: {
       vehicles: number(get('vehicles'), { min: 0, max: 100_000, integer: true }),

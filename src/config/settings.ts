@@ -104,6 +104,27 @@ export const settings = [
     help: 'HTTP port of the schema registry service (farebox serve registry)',
   },
   {
+    key: 'opsPort',
+    env: 'FAREBOX_OPS_PORT',
+    flag: '--ops-port',
+    default: '9464',
+    help: 'port of /livez, /readyz and /metrics (Prometheus) of `farebox serve` roles; 0 picks a free one',
+  },
+  {
+    key: 'shutdownSeconds',
+    env: 'FAREBOX_SHUTDOWN_SECONDS',
+    flag: '--shutdown-seconds',
+    default: '25',
+    help: 'after SIGTERM, a role that has not drained and stopped within this exits anyway (code 1)',
+  },
+  {
+    key: 'logFormat',
+    env: 'FAREBOX_LOG_FORMAT',
+    flag: '--log-format',
+    default: 'text',
+    help: 'how `farebox serve` logs: text lines, or json (one object a line, for log collectors)',
+  },
+  {
     key: 'tokens',
     env: 'FAREBOX_TOKENS',
     flag: '--tokens',

@@ -91,10 +91,20 @@ export interface Config {
   preload: PreloadConfig;
   /** Port of the schema registry service (`farebox serve registry`). */
   registryPort: number;
+  /** How `farebox serve` roles are run: health, metrics, shutdown, logs. */
+  ops: OpsConfig;
   simulator: SimulatorConfig;
   /** Where the TLC zone table lives. */
   zonesFile: string;
   orchestrate: OrchestrateConfig;
+}
+
+export interface OpsConfig {
+  /** Port of /livez, /readyz and /metrics; 0 picks a free one. */
+  port: number;
+  /** After SIGTERM, the most a role may take to drain before it exits anyway. */
+  shutdownMs: number;
+  logFormat: 'text' | 'json';
 }
 
 export interface OrchestrateConfig {

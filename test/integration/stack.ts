@@ -128,6 +128,8 @@ export async function createStack(name: string): Promise<Stack> {
     FAREBOX_TOKENS: token,
     FAREBOX_PARTITIONS: '4',
     FAREBOX_SINK_BATCH_MS: '300',
+    // Several roles on one machine: each takes a free port for /livez, /readyz and /metrics.
+    FAREBOX_OPS_PORT: '0',
     AWS_ACCESS_KEY_ID: e.s3.accessKeyId,
     AWS_SECRET_ACCESS_KEY: e.s3.secretAccessKey,
     AWS_REGION: e.s3.region,
