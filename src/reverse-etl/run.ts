@@ -180,7 +180,7 @@ export async function runSync(
           `sync ${def.name}: the source changed since the last run: ${changes.join('; ')}`,
           {
             where: def.file,
-            hint: `fix the source, or accept the change: farebox sync run ${def.name} --accept-schema-change (rows whose values now print differently are sent again)`,
+            hint: `fix the source, or accept the change: farebox sync run ${def.name} --accept-schema-change (rows are compared anew under the new types, so most are sent again)`,
           },
         ),
       );

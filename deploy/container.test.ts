@@ -1,0 +1,292 @@
+/**
+ * The container image and the compose stack, checked without Docker (the build machines have none): the
+ * Dockerfile parsed with dockerfile-ast, .dockerignore read, deploy/compose.yaml parsed with `yaml` and
+ * checked for structure. No JSON schema of the Compose specification ships in an installed package, so
+ * the compose file is not schema-validated; these checks stand in for it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { DockerfileParser, type Instruction } from 'dockerfile-ast';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { roles } from '../src/cli/roles.ts';
+
+const repo = path.resolve(import.meta.dirname, '..');
+const read = (file: string) => fs.readFileSync(path.join(repo, file), 'utf8');
+
+describe('Dockerfile', () => {
+  const dockerfile = DockerfileParser.parse(read('Dockerfile'));
+  const instructions = dockerfile.getInstructions();
+  const froms = dockerfile.getFROMs();
+  const lastFrom = instructions.lastIndexOf(froms.at(-1) as Instruction);
+  const final = instructions.slice(lastFrom);
+  const args = (i: Instruction) => i.getArguments().map((a) => a.getValue());
+  const inFinal = (keyword: string) => final.filter((i) => i.getKeyword() === keyword);
+
+  it('is multi-stage, every stage on node:24-slim pinned by tag', () => {
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    for (const f of froms) {
+      expect(f.getImageName()).toBe('node');
+      expect(f.getImageTag()).toBe('24-slim');
+      expect(f.getRegistry()).toBeNull();
+    }
+    expect(froms[0]!.getBuildStage()).toBeTruthy();
+  });
+
+  it('installs production dependencies with npm ci, never npm install', () => {
+    const runs = instructions
+      .filter((i) => i.getKeyword() === 'RUN')
+      .map((i) => i.getArgumentsContent() ?? '');
+    expect(runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r))).toBe(true);
+    for (const r of runs) expect(r).not.toMatch(/\bnpm (install|i|add)\b/);
+  });
+
+  it('copies what the app needs at runtime into the final stage', () => {
+    const copied = inFinal('COPY').flatMap((c) =>
+      args(c)
+        .filter((a) => !a.startsWith('--'))
+        .slice(0, -1),
+    );
+    for (const needed of [
+      'bin/',
+      'src/',
+      'transform/',
+      'pipelines/',
+      'syncs/',
+      'package.json',
+      'package-lock.json',
+    ])
+      expect(copied).toContain(needed);
+    expect(copied).toContain('/app/node_modules'); // from the deps stage
+    for (const source of copied.filter((c) => !c.startsWith('/')))
+      expect(fs.existsSync(path.join(repo, source)), source).toBe(true);
+  });
+
+  it('runs as a non-root user, with FAREBOX_HOME and NODE_ENV set', () => {
+    const users = inFinal('USER').map((u) => args(u)[0]);
+    expect(users.length).toBeGreaterThan(0);
+    const user = users.at(-1)!;
+    expect(user.split(':')[0]).toBe('10001');
+    const env = inFinal('ENV').flatMap(args);
+    expect(env).toEqual(expect.arrayContaining(['NODE_ENV=production', 'FAREBOX_HOME=/var/lib/farebox']));
+    expect(inFinal('WORKDIR').map((w) => args(w)[0])).toContain('/app');
+    expect(inFinal('VOLUME').map((v) => v.getArgumentsContent())).toContain('["/var/lib/farebox"]');
+  });
+
+  it('exposes the gateway, registry and ops ports, and labels the image', () => {
+    expect(inFinal('EXPOSE').flatMap(args).sort()).toEqual(['8081', '8787', '9464']);
+    const labels = inFinal('LABEL')
+      .map((l) => l.getArgumentsContent() ?? '')
+      .join(' ');
+    for (const key of ['title', 'description', 'licenses', 'version'])
+      expect(labels).toContain(`org.opencontainers.image.${key}=`);
+  });
+
+  it("checks health on the ops port's /livez with node's fetch", () => {
+    const [check, ...more] = dockerfile.getHEALTHCHECKs();
+    expect(more).toEqual([]);
+    expect(check!.getSubcommand()?.getValue()).toBe('CMD');
+    const content = check!.getArgumentsContent() ?? '';
+    const argv = JSON.parse(content.slice(content.indexOf('['))) as string[];
+    expect(argv.slice(0, 2)).toEqual(['node', '-e']);
+    expect(argv[2]).toMatch(/fetch\(.*9464.*\/livez/);
+  });
+
+  it('starts node bin/farebox.js, the gateway by default', () => {
+    const [entrypoint] = dockerfile.getENTRYPOINTs();
+    expect(entrypoint!.getJSONStrings().map((s) => s.getJSONValue())).toEqual(['node', 'bin/farebox.js']);
+    const cmd = dockerfile.getCMDs().at(-1)!;
+    const argv = cmd.getJSONStrings().map((s) => s.getJSONValue());
+    expect(argv).toEqual(['serve', 'gateway']);
+    expect(roles).toContain(argv[1]);
+  });
+
+  it('.dockerignore keeps node_modules, .git and local state out, and nothing the image copies', () => {
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    for (const p of ['node_modules', '.git', '.farebox', '.services', '.scratch', 'coverage', 'test-results'])
+      expect(ignored).toContain(p);
+    const copied = [
+      'bin',
+      'src',
+      'transform',
+      'pipelines',
+      'syncs',
+      'vendor',
+      'package.json',
+      'package-lock.json',
+    ];
+    for (const c of copied)
+      expect(ignored.filter((p) => p === c || p === `${c}/` || p === `**/${c}`)).toEqual([]);
+  });
+});
+
+// ---- compose --------------------------------------------------------------------------------------------
+
+interface Service {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  command?: string[] | string;
+  entrypoint?: string[];
+  environment?: Record<string, string | number | boolean | null>;
+  healthcheck?: { test?: string[]; disable?: boolean };
+  depends_on?: Record<string, { condition: string }>;
+  deploy?: { replicas?: number };
+  profiles?: string[];
+  restart?: string;
+  stop_grace_period?: string;
+  network_mode?: string;
+  privileged?: boolean;
+  ports?: string[];
+  volumes?: string[];
+}
+interface Compose {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+}
+
+/** Compose's interpolation, for the forms this file uses: ${VAR:-default}, ${VAR-default}, ${VAR:?error}. */
+function interpolate(value: string): string {
+  return value
+    .replace(/\$\{(\w+)(?::?-([^}]*))?\}/g, (_m, _name: string, fallback?: string) => fallback ?? '')
+    .replace(/\$\{(\w+):?\?[^}]*\}/g, 'set-by-the-operator')
+    .replaceAll('$$', '$');
+}
+
+describe('deploy/compose.yaml', () => {
+  const text = read('deploy/compose.yaml');
+  const compose = parse(text, { merge: true }) as Compose;
+  const services = compose.services;
+  const names = Object.keys(services);
+  const farebox = Object.entries(services).filter(([, s]) => s.build !== undefined);
+  const roleServices = farebox.filter(([, s]) => Array.isArray(s.command) && s.command[0] === 'serve');
+
+  it('builds every farebox service from the one image at the repository root', () => {
+    expect(farebox.length).toBeGreaterThan(0);
+    for (const [name, s] of farebox) {
+      expect(s.image, name).toBe('farebox:local');
+      expect(s.build, name).toEqual({ context: '..', dockerfile: 'Dockerfile' });
+    }
+    expect(fs.existsSync(path.resolve(repo, 'deploy', '..', 'Dockerfile'))).toBe(true);
+  });
+
+  it('runs each role with `serve <role>`: gateway, registry, sink, scheduler, simulator', () => {
+    const byRole = new Map(roleServices.map(([name, s]) => [(s.command as string[])[1], name]));
+    for (const [name, s] of roleServices) {
+      expect(s.command, name).toHaveLength(2);
+      expect(roles, name).toContain((s.command as string[])[1]);
+    }
+    expect([...byRole.keys()].sort()).toEqual(['gateway', 'registry', 'scheduler', 'simulator', 'sink']);
+    expect(services.sink?.deploy?.replicas).toBe(2);
+    expect(services.simulator?.profiles).toEqual(['demo']);
+    // Other farebox services are one-shot jobs.
+    for (const [name, s] of farebox.filter(([, s]) => !roleServices.some(([, r]) => r === s))) {
+      expect(s.restart, name).toBe('no');
+      expect(s.healthcheck?.disable, name).toBe(true);
+    }
+  });
+
+  it('checks each role through /readyz on the ops port and gives it 30 s to stop', () => {
+    for (const [name, s] of roleServices) {
+      expect(s.healthcheck?.test?.join(' '), name).toMatch(/127\.0\.0\.1:9464\/readyz/);
+      expect(s.stop_grace_period, name).toBe('30s');
+      expect(s.restart, name).toBe('unless-stopped');
+    }
+  });
+
+  it('starts roles after healthy engines, and every awaited service can report healthy', () => {
+    for (const [name, s] of roleServices) {
+      const deps = s.depends_on ?? {};
+      expect(Object.keys(deps), name).toContain('kafka');
+      for (const [dep, { condition }] of Object.entries(deps)) {
+        expect(names, `${name} → ${dep}`).toContain(dep);
+        expect(['service_healthy', 'service_completed_successfully'], `${name} → ${dep}`).toContain(
+          condition,
+        );
+      }
+    }
+    for (const [name, s] of Object.entries(services))
+      for (const [dep, { condition }] of Object.entries(s.depends_on ?? {})) {
+        const target = services[dep]!;
+        if (condition === 'service_healthy')
+          expect(target.healthcheck?.test, `${name} → ${dep}`).toBeDefined();
+        if (condition === 'service_completed_successfully')
+          expect(target.restart, `${name} → ${dep}`).toBe('no');
+      }
+    expect(services.sink?.depends_on).toHaveProperty('clickhouse');
+    expect(services.scheduler?.depends_on).toHaveProperty('clickhouse');
+    expect(services.scheduler?.depends_on).toHaveProperty('postgres');
+  });
+
+  it('has native health checks on the engines', () => {
+    for (const engine of ['kafka', 'minio', 'clickhouse', 'postgres'])
+      expect(services[engine]?.healthcheck?.test?.length, engine).toBeGreaterThan(1);
+  });
+
+  it('uses no host network or privileged containers; publishes ports on 127.0.0.1 only', () => {
+    for (const [name, s] of Object.entries(services)) {
+      expect(s.network_mode, name).toBeUndefined();
+      expect(s.privileged, name).toBeUndefined();
+      for (const p of s.ports ?? []) expect(p, name).toMatch(/^127\.0\.0\.1:/);
+    }
+  });
+
+  it('points every URL in the environment at a compose service', () => {
+    let urls = 0;
+    for (const [name, s] of Object.entries(services))
+      for (const [key, raw] of Object.entries(s.environment ?? {})) {
+        if (typeof raw !== 'string' || !raw.includes('://')) continue;
+        // Lists too (kafka://a:9092,b:9092; Kafka's listeners, where `PLAINTEXT://:9092` binds every address).
+        for (const part of interpolate(raw).split(',')) {
+          if (/^\w+:\/\/:\d+$/.test(part)) continue;
+          const url = new URL(part.includes('://') ? part : `tcp://${part}`);
+          // s3://bucket?endpoint=…: the bucket is no host, the endpoint is.
+          const host =
+            url.protocol === 's3:' ? new URL(url.searchParams.get('endpoint') ?? '').hostname : url.hostname;
+          expect(names, `${name} ${key}`).toContain(host);
+          urls++;
+        }
+      }
+    expect(urls).toBeGreaterThanOrEqual(5);
+    expect(services.gateway?.environment).toMatchObject({
+      FAREBOX_LOG: 'kafka://kafka:9092',
+      FAREBOX_REGISTRY: 'http://registry:8081',
+    });
+  });
+
+  it('takes secrets from the environment, with defaults marked local-only', () => {
+    for (const [name, s] of Object.entries(services))
+      for (const [key, raw] of Object.entries(s.environment ?? {})) {
+        if (!/PASSWORD|SECRET|TOKENS|WAREHOUSE|OPS_DB|MC_HOST/.test(key)) continue;
+        expect(raw, `${name} ${key}`).toMatch(/\$\{\w+(:-local-only-[\w-]+|:\?[^}]+)\}/);
+      }
+  });
+
+  it('pins every image by tag and declares the named volumes it uses', () => {
+    for (const [name, s] of Object.entries(services)) {
+      expect(s.image, name).toMatch(/:[\w.-]+$/);
+      expect(s.image, name).not.toMatch(/:latest$/);
+      for (const v of s.volumes ?? []) {
+        const source = v.split(':')[0]!;
+        if (!source.startsWith('.') && !source.startsWith('/'))
+          expect(compose.volumes, name).toHaveProperty(source);
+      }
+    }
+    expect(services.clickhouse?.image).toBe('clickhouse/clickhouse-server:25.8');
+    expect(services.postgres?.image).toMatch(/^postgres:17/);
+    expect(services.kafka?.image).toMatch(/^apache\/kafka:4\./);
+  });
+
+  it('offers Airflow and Superset as profiles, with the DAGs farebox exports', () => {
+    expect(services.airflow?.profiles).toEqual(['airflow']);
+    expect(services.airflow?.image).toMatch(/^apache\/airflow:3\./);
+    expect(services.airflow?.command).toBe('standalone');
+    const dags = services['airflow-dags']!;
+    expect((dags.command as string[]).slice(0, 2)).toEqual(['orchestrate', 'export-airflow']);
+    const volume = dags.volumes![0]!.split(':')[0];
+    expect(services.airflow?.volumes?.some((v) => v.startsWith(`${volume}:/opt/airflow/dags`))).toBe(true);
+    expect(services.superset?.profiles).toEqual(['superset']);
+  });
+});
