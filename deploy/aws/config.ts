@@ -31,7 +31,12 @@ export type KafkaSource =
       volumeGiB?: number;
     }
   /** Brokers the stack does not manage, reachable from the private subnets: `host1:9092,host2:9092`. */
-  | { kind: 'existing'; brokers: string };
+  | {
+      kind: 'existing';
+      brokers: string;
+      /** Copies of each partition of the topics farebox creates (FAREBOX_REPLICATION_FACTOR). Default 3. */
+      replicationFactor?: number;
+    };
 
 /** Where the operational database lives (FAREBOX_OPS_DB=postgres://…, always passed as a secret). */
 export type OpsDbSource =

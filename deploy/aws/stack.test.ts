@@ -336,6 +336,11 @@ describe('FareboxStack (MSK, RDS, generated ECR repository)', () => {
       .find((c) => c.Name === 'farebox')
       ?.Environment?.find((e) => e.Name === 'FAREBOX_LOG');
     expect(JSON.stringify(log?.Value)).toContain('BootstrapBrokerString');
+    // Topics are created with a copy of each partition on both brokers: losing one loses nothing.
+    const replication = allContainers(t)
+      .find((c) => c.Name === 'farebox')
+      ?.Environment?.find((e) => e.Name === 'FAREBOX_REPLICATION_FACTOR');
+    expect(replication?.Value).toBe('2');
   });
 });
 
@@ -364,6 +369,7 @@ describe('FareboxStack (existing brokers, existing ops DB, image by URI)', () =>
       Name: 'FAREBOX_LOG',
       Value: 'kafka://b1.example:9092,b2.example:9092',
     });
+    expect(c?.Environment).toContainEqual({ Name: 'FAREBOX_REPLICATION_FACTOR', Value: '3' });
     expect(JSON.stringify(c?.Secrets)).toContain('secret:prod/farebox/ops-db-url');
   });
 });

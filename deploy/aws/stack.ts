@@ -59,6 +59,11 @@ export class FareboxStack extends Stack {
         throw new Error(
           `role ${name} scales to ${settings.scaling.max} tasks but topics have ${partitions} partitions: the rest would idle`,
         );
+    // Each partition on every MSK broker (two by default), or on three brokers of an existing cluster.
+    const replication =
+      props.kafka.kind === 'msk'
+        ? Math.min(3, props.kafka.brokerCount ?? 2)
+        : (props.kafka.replicationFactor ?? 3);
     const environment: Record<string, string> = {
       FAREBOX_LOG: this.engines.logUrl,
       FAREBOX_OBJECTS: `s3://${this.engines.bucket.bucketName}?region=${this.region}`,
@@ -71,6 +76,7 @@ export class FareboxStack extends Stack {
       FAREBOX_LOG_FORMAT: 'json',
       FAREBOX_SINK_GROUP: props.sinkGroup ?? 'farebox-sink',
       FAREBOX_PARTITIONS: String(partitions),
+      FAREBOX_REPLICATION_FACTOR: String(replication),
     };
     const deps = {
       cluster: this.cluster,

@@ -32,6 +32,8 @@ export interface ManifestOptions {
   objects: string;
   /** Topic partitions: the most sinks that can share the work. */
   partitions: number;
+  /** Copies of each partition on the Kafka cluster (FAREBOX_REPLICATION_FACTOR). */
+  replicationFactor: number;
   gatewayReplicas: { min: number; max: number };
   registryReplicas: number;
   sinkReplicas: { min: number; max: number };
@@ -45,6 +47,7 @@ export const defaultOptions: ManifestOptions = {
   log: 'kafka://kafka:9092',
   objects: 's3://farebox-media?region=us-east-1',
   partitions: 4,
+  replicationFactor: 3,
   gatewayReplicas: { min: 2, max: 10 },
   registryReplicas: 2,
   sinkReplicas: { min: 2, max: 4 },
@@ -245,6 +248,7 @@ function farebox(chart: Chart, o: ManifestOptions): void {
       FAREBOX_OBJECTS: o.objects,
       FAREBOX_REGISTRY: `http://registry:${appPorts.registry}`,
       FAREBOX_PARTITIONS: String(o.partitions),
+      FAREBOX_REPLICATION_FACTOR: String(o.replicationFactor),
       FAREBOX_SINK_GROUP: 'farebox-sink',
       FAREBOX_HOME: homeDir,
       FAREBOX_HOST: '0.0.0.0',

@@ -46,9 +46,14 @@ describe('parseConfig', () => {
         FAREBOX_WAREHOUSE: 'http://alice:s%3Dcret@ch:8123/fleet',
         FAREBOX_REGISTRY: 'http://reg:8081/',
         FAREBOX_OPS_DB: 'postgres://u:p@db:5432/ops',
+        FAREBOX_REPLICATION_FACTOR: '3',
+        FAREBOX_OPS_PORT: '0',
+        FAREBOX_SHUTDOWN_SECONDS: '10',
+        FAREBOX_LOG_FORMAT: 'json',
       },
     });
-    expect(c.log).toMatchObject({ kind: 'kafka', brokers: ['k1:9092', 'k2:9093'] });
+    expect(c.log).toMatchObject({ kind: 'kafka', brokers: ['k1:9092', 'k2:9093'], replicationFactor: 3 });
+    expect(c.ops).toEqual({ port: 0, shutdownMs: 10_000, logFormat: 'json' });
     expect(c.objects).toEqual({
       kind: 's3',
       bucket: 'media',

@@ -178,7 +178,7 @@ export function parseConfig(sources: ConfigSources = {}): Config {
           brokers: logEngine.brokers,
           clientId: 'farebox',
           partitions,
-          replicationFactor: 1,
+          replicationFactor: number(get('replicationFactor'), { min: 1, max: 32, integer: true }),
           ...retention,
         };
 

@@ -62,6 +62,13 @@ export const settings = [
     help: 'partitions per topic created',
   },
   {
+    key: 'replicationFactor',
+    env: 'FAREBOX_REPLICATION_FACTOR',
+    flag: '--replication-factor',
+    default: '1',
+    help: 'copies of each partition of the topics farebox creates on Kafka (3 on a production cluster)',
+  },
+  {
     key: 'segmentBytes',
     env: 'FAREBOX_SEGMENT_BYTES',
     flag: '--segment-bytes',
