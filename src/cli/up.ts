@@ -8,6 +8,7 @@ import { createSimulator, loadZones } from '../simulate/index.ts';
 import { collectStatus, createSink } from '../warehouse/index.ts';
 import { openEngines } from './engines.ts';
 import { startOrchestrator, type Orchestrator } from './orchestrator.ts';
+import { syncsOf } from './project.ts';
 import { n } from './format.ts';
 import { removeRunInfo, writeRunInfo } from './run-file.ts';
 import { createApp, listen } from './server.ts';
@@ -77,10 +78,16 @@ export async function up(config: Config, options: UpOptions): Promise<void> {
   out.write(`  ingest        POST ${url}/v1/events/{trip_completed|vehicle_location|driver_document}\n`);
   if (config.ingest.tokens.length === 0)
     out.write(`  token         ${tokens[0] ?? ''}   (generated; set FAREBOX_TOKENS to choose)\n`);
-  if (orchestrator !== undefined)
+  if (orchestrator !== undefined) {
     out.write(
       `  scheduler     ${orchestrator.pipelines.map((p) => p.name).join(', ')} (${config.orchestrate.pipelinesDir}); history: npx farebox orchestrate runs\n`,
     );
+    const syncs = syncsOf(config);
+    if (syncs.length > 0)
+      out.write(
+        `  syncs         ${syncs.map((s) => (s.disabled === undefined ? s.name : `${s.name} (off: ${s.disabled})`)).join(', ')}; npx farebox sync list\n`,
+      );
+  }
   out.write(`  query         npx farebox query "SELECT count() FROM trips"\n  stop          Ctrl-C\n\n`);
 
   const onSignal = (): void => {
