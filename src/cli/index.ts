@@ -8,6 +8,7 @@ import { FareboxError, isFareboxError } from '../errors/index.ts';
 import type { QueryFormat } from './query.ts';
 import { roles, type Role } from './roles.ts';
 import { orchestrateCommand } from './orchestrate.ts';
+import { dashboardsCommand } from './dashboards.ts';
 import { syncCommand } from './sync.ts';
 import { transformCommand } from './transform.ts';
 
@@ -126,6 +127,7 @@ Example, each in its own terminal:
   program.addCommand(transformCommand(configFrom));
   program.addCommand(orchestrateCommand(configFrom));
   program.addCommand(syncCommand(configFrom));
+  program.addCommand(dashboardsCommand(configFrom));
 
   program
     .command('config')

@@ -7,6 +7,7 @@
  * - sink       consume → pre-load (worker threads) → insert → commit; run several: they share the partitions
  * - preload    the same process as sink: pre-load's output is the sink's input and is committed with it
  * - simulator  the fleet simulator, producing to the log
+ * - dashboards the dashboards API (sign-in, SQL, dashboards) on FAREBOX_DASHBOARDS_PORT; users in the ops DB
  */
 import { randomBytes } from 'node:crypto';
 import type { ServerType } from '@hono/node-server';
@@ -14,7 +15,9 @@ import { Hono } from 'hono';
 import type { Role } from './roles.ts';
 import type { Config } from '../config/index.ts';
 import { FareboxError } from '../errors/index.ts';
+import { createDashboardsApi } from '../dashboards/index.ts';
 import { createGateway, createProducer } from '../ingest/index.ts';
+import { openOpsDb } from '../opsdb/index.ts';
 import { createPreload } from '../preload/index.ts';
 import { createRegistryService } from '../registry/index.ts';
 import { createSimulator, loadZones } from '../simulate/index.ts';
@@ -188,6 +191,33 @@ async function scheduler(
   };
 }
 
+async function dashboards(config: Config, engines: Engines, signal: AbortSignal): Promise<Running> {
+  const warehouse = engines.warehouse;
+  if (warehouse === undefined) throw new FareboxError('internal', 'the dashboards API needs the warehouse');
+  const opsDb = await openOpsDb(config.opsDb);
+  const api = await createDashboardsApi(
+    { ...config.dashboards, zonesFile: config.zonesFile },
+    { warehouse, opsDb },
+  );
+  const app = new Hono();
+  app.get('/healthz', (c) => c.json({ ok: true, role: 'dashboards' }));
+  app.route('/', api);
+  const { server, url } = await listen(app, config.ingest.host, config.dashboards.port);
+  const done = new Promise<void>((resolve) =>
+    signal.addEventListener(
+      'abort',
+      () =>
+        void closeServer(server)
+          .then(() => opsDb.close())
+          .then(resolve),
+      { once: true },
+    ),
+  );
+  const open =
+    config.dashboards.anonymousRole === undefined ? 'sign-in required' : 'ANONYMOUS VIEWERS ALLOWED';
+  return { done, describe: `dashboards API on ${url}/api (${open}; users in ${config.opsDb.kind})` };
+}
+
 const starters: Record<Role, (c: Config, e: Engines, s: AbortSignal, m: RoleMetrics) => Promise<Running>> = {
   gateway,
   registry,
@@ -195,6 +225,7 @@ const starters: Record<Role, (c: Config, e: Engines, s: AbortSignal, m: RoleMetr
   preload: sink,
   simulator,
   scheduler,
+  dashboards,
 };
 
 export async function serve(config: Config, wanted: Role[]): Promise<void> {
@@ -204,7 +235,7 @@ export async function serve(config: Config, wanted: Role[]): Promise<void> {
   // Up first, so that the platform sees the process live (and not yet ready) while engines open.
   const ops = await startOpsServer({ ...config.ops, host: config.ingest.host }, { metrics, roles: unique });
   say(`ops: ${ops.url}/livez /readyz /metrics`);
-  const needsWarehouse = unique.includes('sink') || unique.includes('scheduler');
+  const needsWarehouse = unique.some((r) => r === 'sink' || r === 'scheduler' || r === 'dashboards');
   const onlyRegistry = unique.length === 1 && unique[0] === 'registry';
   const stop = new AbortController();
   const onSignal = (): void => {

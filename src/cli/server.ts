@@ -1,6 +1,7 @@
 /** The HTTP server of `farebox up`: the ingest gateway, the control API the CLI talks to, a status page. */
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
+import type { AuthEnv } from '../dashboards/index.ts';
 import { isFareboxError } from '../errors/index.ts';
 import { createGateway, errorBody, requireToken, type Producer } from '../ingest/index.ts';
 import { collectStatus, runReadOnlyQuery } from '../warehouse/index.ts';
@@ -18,6 +19,8 @@ export interface ServerDeps {
   live: () => Record<string, unknown>;
   /** The scheduler of this process, for /v1/pipelines, /v1/runs and /v1/alerts. */
   orchestrator?: Orchestrator;
+  /** The dashboards API (its routes are under /api and check their own sessions and roles). */
+  dashboards?: Hono<AuthEnv>;
 }
 
 export function createApp(deps: ServerDeps): Hono {
@@ -51,6 +54,7 @@ export function createApp(deps: ServerDeps): Hono {
       );
     }
   }
+  if (deps.dashboards !== undefined) app.route('/', deps.dashboards);
   app.get('/v1/status', async (c) => {
     const warehouse = engines.warehouse;
     if (warehouse === undefined) return errorBody(c, 503, 'internal', 'no warehouse in this process');

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/index.ts';
 import { eventTypes, type EventType } from '../contracts/index.ts';
+import { createDashboardsApi } from '../dashboards/index.ts';
 import { createProducer } from '../ingest/index.ts';
 import { createPreload } from '../preload/index.ts';
 import { createSimulator, loadZones } from '../simulate/index.ts';
@@ -67,6 +68,15 @@ export async function up(config: Config, options: UpOptions): Promise<void> {
     tokens,
     live: () => ({ produced, produceErrors, sink: sink.stats() }),
     ...(orchestrator === undefined ? {} : { orchestrator }),
+    // The dashboards API under /api, on the orchestrator's connection (PGlite is opened by one holder).
+    ...(orchestrator === undefined
+      ? {}
+      : {
+          dashboards: await createDashboardsApi(
+            { ...config.dashboards, zonesFile: config.zonesFile },
+            { warehouse, opsDb: orchestrator.opsDb },
+          ),
+        }),
   });
   const { server, url } = await listen(app, config.ingest.host, config.ingest.port);
   writeRunInfo(config.home, { pid: process.pid, url, token: tokens[0] as string });

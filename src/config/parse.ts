@@ -133,6 +133,15 @@ function fsync(raw: Raw): FsyncPolicy {
   });
 }
 
+function anonymousRole(raw: Raw): 'viewer' | undefined {
+  if (raw.value === '') return undefined;
+  if (raw.value === 'viewer') return 'viewer';
+  throw new FareboxError('config_invalid', `${raw.source} has an unsupported value '${raw.value}'`, {
+    where: raw.source,
+    hint: "'viewer' (anyone may read, for a local demo) or empty (sign-in required)",
+  });
+}
+
 function logFormat(raw: Raw): 'text' | 'json' {
   if (raw.value === 'text' || raw.value === 'json') return raw.value;
   throw new FareboxError('config_invalid', `${raw.source} has an unsupported value '${raw.value}'`, {
@@ -230,6 +239,13 @@ export function parseConfig(sources: ConfigSources = {}): Config {
       projectDir: path.resolve(get('project').baseDir, expand('project').value),
       alertWebhook: get('alertWebhook').value === '' ? undefined : get('alertWebhook').value,
       tickMs: number(get('schedulerTickSeconds'), { min: 0.01 }) * 1000,
+    },
+    dashboards: {
+      port: number(get('dashboardsPort'), { min: 0, max: 65535, integer: true }),
+      anonymousRole: anonymousRole(get('dashboardsAnonymous')),
+      dir: path.resolve(get('dashboards').baseDir, expand('dashboards').value),
+      timeoutSeconds: number(get('queryTimeoutSeconds'), { min: 1, max: 86_400, integer: true }),
+      maxRows: number(get('queryMaxRows'), { min: 1, max: 10_000_000, integer: true }),
     },
   };
 }

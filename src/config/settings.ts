@@ -251,6 +251,41 @@ export const settings = [
     default: '10',
     help: 'how often the scheduler looks for due runs',
   },
+  {
+    key: 'dashboardsPort',
+    env: 'FAREBOX_DASHBOARDS_PORT',
+    flag: '--dashboards-port',
+    default: '8788',
+    help: 'HTTP port of the dashboards API (farebox serve dashboards)',
+  },
+  {
+    key: 'dashboardsAnonymous',
+    env: 'FAREBOX_DASHBOARDS_ANONYMOUS',
+    flag: '--dashboards-anonymous',
+    default: '',
+    help: "local demo only: 'viewer' lets anyone in without signing in, as a viewer (empty: sign-in required)",
+  },
+  {
+    key: 'dashboards',
+    env: 'FAREBOX_DASHBOARDS',
+    flag: '--dashboards',
+    default: '{repo}/dashboards',
+    help: 'folder of dashboard YAML files',
+  },
+  {
+    key: 'queryTimeoutSeconds',
+    env: 'FAREBOX_QUERY_TIMEOUT_SECONDS',
+    flag: '--query-timeout-seconds',
+    default: '30',
+    help: 'longest a dashboards or SQL lab query may run (ClickHouse max_execution_time)',
+  },
+  {
+    key: 'queryMaxRows',
+    env: 'FAREBOX_QUERY_MAX_ROWS',
+    flag: '--query-max-rows',
+    default: '10000',
+    help: 'most rows a dashboards or SQL lab query returns (a request may ask for fewer)',
+  },
 ] as const satisfies readonly Setting[];
 
 export type SettingKey = (typeof settings)[number]['key'];

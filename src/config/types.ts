@@ -97,6 +97,19 @@ export interface Config {
   /** Where the TLC zone table lives. */
   zonesFile: string;
   orchestrate: OrchestrateConfig;
+  dashboards: DashboardsConfig;
+}
+
+export interface DashboardsConfig {
+  /** Port of the dashboards API (`farebox serve dashboards`). */
+  port: number;
+  /** Local demo flag: anyone is let in with this role without signing in; undefined requires sign-in. */
+  anonymousRole: 'viewer' | undefined;
+  /** Folder of dashboard YAML files. */
+  dir: string;
+  /** Limits of every query run through the API. */
+  timeoutSeconds: number;
+  maxRows: number;
 }
 
 export interface OpsConfig {

@@ -37,6 +37,8 @@ export type ErrorCode =
   | 'import_io'
   | 'bad_request'
   | 'unauthorized'
+  /** Signed in, but the role does not allow this (dashboards API). */
+  | 'forbidden'
   | 'not_found'
   | 'payload_too_large'
   | 'query_refused'

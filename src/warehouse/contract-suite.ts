@@ -159,6 +159,15 @@ export function describeWarehouseContract(
           "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'raw_trips'",
         ),
       ).toBe(1);
+      // Read-only mode still lets a query change settings: a SETTINGS clause would lift the limits.
+      await expect(
+        runReadOnlyQuery(warehouse, 'SELECT count() FROM numbers(10) SETTINGS max_execution_time = 0'),
+      ).rejects.toSatisfy((e) => isFareboxError(e, 'query_refused'));
+      const settings = await runReadOnlyQuery(
+        warehouse,
+        "SELECT count() AS n FROM system.settings WHERE name = 'max_execution_time'",
+      );
+      expect(settings.rows).toEqual([{ n: 1 }]);
     });
   });
 }

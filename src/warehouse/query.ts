@@ -21,13 +21,25 @@ export async function runReadOnlyQuery(
   warehouse: Warehouse,
   sql: string,
   limits: QueryLimits = defaultLimits,
+  /** Values of `{name:Type}` placeholders in the SQL, bound by ClickHouse (never spliced into the text). */
+  params?: Record<string, unknown>,
 ): Promise<QueryResult> {
+  // read-only mode 2 lets a query change settings: a SETTINGS clause could lift the limits below.
+  if (/\bsettings\s+[a-z_][a-z0-9_]*\s*=/i.test(sql))
+    throw new FareboxError(
+      'query_refused',
+      'a SETTINGS clause is refused here: farebox sets the limits of read-only queries',
+      {
+        hint: `queries here stop after ${limits.timeoutSeconds} s and ${limits.maxRows} rows; narrow the query instead`,
+      },
+    );
   const started = Date.now();
   try {
     const result = await warehouse.reader.query({
       query: sql.trim().replace(/;\s*$/, ''),
       // JSONCompact (names and types in `meta`) is read by every ClickHouse version farebox supports.
       format: 'JSONCompact',
+      ...(params === undefined ? {} : { query_params: params }),
       clickhouse_settings: {
         readonly: '2',
         max_execution_time: limits.timeoutSeconds,
@@ -49,6 +61,19 @@ export async function runReadOnlyQuery(
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     const readonly = /readonly mode|READONLY/i.test(message) || (e as { code?: string }).code === '164';
+    const timeout = /Timeout exceeded/i.test(message) || (e as { code?: string }).code === '159';
+    if (timeout && warehouse.kind === 'chdb')
+      // chDB hands the stopped query's unfinished output to the connection's next query: take it here.
+      await warehouse.reader
+        .query({ query: 'SELECT 1', format: 'JSONCompact' })
+        .then((r) => r.text())
+        .catch(() => undefined);
+    if (timeout)
+      throw new FareboxError(
+        'warehouse',
+        `query stopped: it ran past the time limit of ${limits.timeoutSeconds} s (${message.trim()})`,
+        { cause: e, where: 'max_execution_time', hint: 'narrow the query: fewer rows, a tighter WHERE' },
+      );
     throw new FareboxError(
       readonly ? 'query_refused' : 'warehouse',
       readonly

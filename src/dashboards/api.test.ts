@@ -1,0 +1,283 @@
+/**
+ * The dashboards API on chDB and an in-memory PGlite: sign-in and roles, schema, read-only SQL with its
+ * limits and refusals, CSV, and the dashboards of dashboards/ with their filters.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../config/index.ts';
+import { openOpsDb, type OpsDb } from '../opsdb/index.ts';
+import { migrate, openWarehouse, type Warehouse } from '../warehouse/index.ts';
+import { createDashboardsApi, type AuthEnv, type DashboardsApiConfig } from './index.ts';
+import { openUsers } from './users.ts';
+
+let dir: string;
+let warehouse: Warehouse;
+let db: OpsDb;
+let app: Hono<AuthEnv>;
+let adminToken: string;
+const config: DashboardsApiConfig = {
+  anonymousRole: undefined,
+  dir: path.join(repoRoot, 'dashboards'),
+  timeoutSeconds: 30,
+  maxRows: 100,
+  zonesFile: path.join(repoRoot, 'transform/seeds/taxi_zone_lookup.csv'),
+};
+
+const sql = (query: string) => warehouse.client.command({ query });
+const call = (route: string, init: { method?: string; token?: string; body?: unknown } = {}) =>
+  app.request(route, {
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers: {
+      ...(init.token === undefined ? {} : { authorization: `Bearer ${init.token}` }),
+      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+/** Every answer's fields, loosely: each test reads the ones its route sends. */
+interface Body {
+  [field: string]: unknown;
+  error: { code: string; message: string; hint?: string };
+  token: string;
+  users: { name: string }[];
+  rows: Record<string, unknown>[];
+  tables: { name: string; columns: { name: string; type: string }[] }[];
+  dashboards: { name: string }[];
+  charts: { name: string }[];
+}
+const json = async (res: Response) => (await res.json()) as Body;
+const signIn = async (name: string, password: string) =>
+  json(await call('/api/session', { body: { name, password } }));
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'farebox-dashboards-'));
+  warehouse = await openWarehouse({ kind: 'chdb', path: path.join(dir, 'chdb'), database: 'farebox' });
+  await migrate(warehouse);
+  // Just the columns the dashboards of dashboards/ read, so that every chart of theirs runs.
+  await sql(`CREATE TABLE fct_trips (pickup_at DateTime64(3, 'UTC'), pu_borough Nullable(String),
+    pu_zone Nullable(String), payment_type_name String, fare_amount Decimal(12, 2),
+    tip_share_of_fare Nullable(Float64), trip_distance_miles Float64) ENGINE = MergeTree ORDER BY pickup_at`);
+  await sql(`INSERT INTO fct_trips VALUES
+    ('2025-01-01 08:00:00', 'Manhattan', 'Midtown, "Center"', 'card', 12.5, 0.2, 1.5),
+    ('2025-01-01 08:00:30', 'Queens', 'JFK Airport', 'cash', 52, 0, 17.2),
+    ('2025-01-02 09:00:00', 'Manhattan', 'Midtown, "Center"', 'card', 8, 0.25, 0.9)`);
+  await sql(`CREATE TABLE agg_zone_hourly (pickup_hour DateTime('UTC'), local_hour_of_day UInt8,
+    pu_borough Nullable(String), revenue Decimal(18, 2), trips UInt64) ENGINE = MergeTree ORDER BY pickup_hour`);
+  await sql(`INSERT INTO agg_zone_hourly VALUES ('2025-01-01 08:00:00', 3, 'Manhattan', 15.5, 1)`);
+  db = await openOpsDb({ kind: 'pglite', dir: 'memory://' });
+  const users = await openUsers(db);
+  await users.add('ada', 'correct horse', 'admin');
+  await users.add('vic', 'viewer pass', 'viewer');
+  app = await createDashboardsApi(config, { warehouse, opsDb: db });
+  adminToken = (await signIn('ada', 'correct horse')).token;
+});
+afterAll(async () => {
+  await db.close();
+  await warehouse.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('sign-in and roles', () => {
+  it('signs in with a token and an HttpOnly SameSite=Strict cookie', async () => {
+    const res = await call('/api/session', { body: { name: 'vic', password: 'viewer pass' } });
+    expect(res.status).toBe(200);
+    const body = await json(res);
+    expect(body.user).toEqual({ name: 'vic', role: 'viewer' });
+    const cookie = res.headers.get('set-cookie') ?? '';
+    expect(cookie).toContain(`farebox_session=${body.token}`);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    const me = await app.request('/api/me', { headers: { cookie: `farebox_session=${body.token}` } });
+    expect((await json(me)).user).toEqual({ name: 'vic', role: 'viewer' });
+  });
+
+  it('refuses wrong credentials without saying which was wrong, and names a missing field', async () => {
+    const wrongPassword = await call('/api/session', { body: { name: 'vic', password: 'nope nope' } });
+    const wrongName = await call('/api/session', { body: { name: 'nobody', password: 'viewer pass' } });
+    expect(wrongPassword.status).toBe(401);
+    expect(wrongName.status).toBe(401);
+    expect((await json(wrongPassword)).error.message).toBe((await json(wrongName)).error.message);
+    const missing = await call('/api/session', { body: { name: 'vic' } });
+    expect(missing.status).toBe(400);
+    expect((await json(missing)).error.message).toContain("'password'");
+  });
+
+  it('needs a session: none, a bad one or an ended one is a 401', async () => {
+    expect((await call('/api/me')).status).toBe(401);
+    expect((await call('/api/schema', { token: 'made-up' })).status).toBe(401);
+    const { token } = await signIn('vic', 'viewer pass');
+    expect((await call('/api/session', { method: 'DELETE', token })).status).toBe(200);
+    expect((await call('/api/me', { token })).status).toBe(401);
+  });
+
+  it('lets anyone in as a viewer with the demo flag, and no further', async () => {
+    const demo = await createDashboardsApi({ ...config, anonymousRole: 'viewer' }, { warehouse, opsDb: db });
+    expect(await (await demo.request('/api/me')).json()).toEqual({
+      user: { name: 'anonymous', role: 'viewer' },
+    });
+    expect((await demo.request('/api/users')).status).toBe(403);
+  });
+
+  it('keeps users to admins: a viewer gets a 403 naming the role; an admin adds a user', async () => {
+    const { token } = await signIn('vic', 'viewer pass');
+    const refused = await call('/api/users', { token });
+    expect(refused.status).toBe(403);
+    const refusal = (await json(refused)).error;
+    expect(refusal.code).toBe('forbidden');
+    expect(refusal.message).toContain('needs the admin role');
+    const created = await call('/api/users', {
+      token: adminToken,
+      body: { name: 'eve', password: 'editor pass', role: 'editor' },
+    });
+    expect(created.status).toBe(201);
+    expect((await signIn('eve', 'editor pass')).user).toEqual({ name: 'eve', role: 'editor' });
+    const list = await json(await call('/api/users', { token: adminToken }));
+    expect(list.users.map((u: { name: string }) => u.name)).toEqual(['ada', 'eve', 'vic']);
+    const badRole = await call('/api/users', {
+      token: adminToken,
+      body: { name: 'x', password: 'xxxxxxxx', role: 'root' },
+    });
+    expect(badRole.status).toBe(400);
+    const again = await call('/api/users', {
+      token: adminToken,
+      body: { name: 'eve', password: 'editor pass', role: 'viewer' },
+    });
+    expect((await json(again)).error.message).toContain('already exists');
+  });
+});
+
+describe('schema and SQL', () => {
+  it('lists the tables and columns of the warehouse', async () => {
+    const body = await json(await call('/api/schema', { token: adminToken }));
+    expect(body.database).toBe('farebox');
+    const fct = body.tables.find((t: { name: string }) => t.name === 'fct_trips');
+    expect(fct?.columns[0]).toEqual({ name: 'pickup_at', type: "DateTime64(3, 'UTC')" });
+  });
+
+  it('runs a query, and cuts it at maxRows, never above the configured limit', async () => {
+    const res = await call('/api/query', {
+      token: adminToken,
+      body: { sql: 'SELECT number FROM numbers(10)' },
+    });
+    const body = await json(res);
+    expect(body).toMatchObject({ columns: [{ name: 'number', type: 'UInt64' }], truncated: false });
+    expect(body.rows).toHaveLength(10);
+    const cut = await json(
+      await call('/api/query', {
+        token: adminToken,
+        body: { sql: 'SELECT number FROM numbers(10)', maxRows: 3 },
+      }),
+    );
+    expect(cut.rows).toHaveLength(3);
+    expect(cut.truncated).toBe(true);
+    const capped = await json(
+      await call('/api/query', {
+        token: adminToken,
+        body: { sql: 'SELECT number FROM numbers(1000)', maxRows: 5000 },
+      }),
+    );
+    expect(capped.rows).toHaveLength(100);
+    expect(
+      (await call('/api/query', { token: adminToken, body: { sql: 'SELECT 1', maxRows: -1 } })).status,
+    ).toBe(400);
+  });
+
+  it('refuses writes with a 403 and keeps the table', async () => {
+    const res = await call('/api/query', { token: adminToken, body: { sql: 'DROP TABLE fct_trips' } });
+    expect(res.status).toBe(403);
+    const refusal = (await json(res)).error;
+    expect(refusal.code).toBe('query_refused');
+    expect(refusal.message).toContain('read-only');
+    const count = await json(
+      await call('/api/query', { token: adminToken, body: { sql: 'SELECT count() AS n FROM fct_trips' } }),
+    );
+    expect(count.rows.map((r) => Number(r.n))).toEqual([3]);
+  });
+
+  it('answers 400 to an SQL error and to empty SQL', async () => {
+    const res = await call('/api/query', { token: adminToken, body: { sql: 'SELECT nope FROM fct_trips' } });
+    expect(res.status).toBe(400);
+    expect((await json(res)).error.message).toMatch(/nope/);
+    expect((await call('/api/query', { token: adminToken, body: { sql: '  ' } })).status).toBe(400);
+  });
+
+  it('stops a query at the time limit with a clear error', async () => {
+    const quick = await createDashboardsApi({ ...config, timeoutSeconds: 1 }, { warehouse, opsDb: db });
+    const res = await quick.request('/api/query', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sql: 'SELECT count() FROM numbers(1e12)' }),
+    });
+    expect(res.status).toBe(400);
+    expect((await json(res)).error.message).toContain('time limit of 1 s');
+  });
+
+  it('downloads CSV with a header and correct quoting, and refuses writes there too', async () => {
+    const q = encodeURIComponent('SELECT pu_zone, fare_amount FROM fct_trips ORDER BY pickup_at LIMIT 1');
+    const res = await call(`/api/query.csv?sql=${q}`, { token: adminToken });
+    expect(res.headers.get('content-type'), await res.clone().text()).toContain('text/csv');
+    expect(await res.text()).toBe('pu_zone,fare_amount\r\n"Midtown, ""Center""",12.5\r\n');
+    const drop = await call(`/api/query.csv?sql=${encodeURIComponent('DROP TABLE fct_trips')}`, {
+      token: adminToken,
+    });
+    expect(drop.status).toBe(403);
+  });
+});
+
+describe('dashboards', () => {
+  it('lists the dashboards of dashboards/ and 404s an unknown one, naming the known', async () => {
+    const list = await json(await call('/api/dashboards', { token: adminToken }));
+    expect(list.dashboards.map((d: { name: string }) => d.name)).toEqual(['fleet', 'pipeline']);
+    const one = await json(await call('/api/dashboards/fleet', { token: adminToken }));
+    expect(one.charts.length).toBeGreaterThan(3);
+    const missing = await call('/api/dashboards/nope', { token: adminToken });
+    expect(missing.status).toBe(404);
+    expect((await json(missing)).error.hint).toContain('fleet, pipeline');
+  });
+
+  it('runs every chart of both dashboards', async () => {
+    for (const name of ['fleet', 'pipeline']) {
+      const d = await json(await call(`/api/dashboards/${name}`, { token: adminToken }));
+      for (const chart of d.charts as { name: string }[]) {
+        const res = await call(`/api/dashboards/${name}/charts/${chart.name}`, { token: adminToken });
+        expect(res.status, `${name}/${chart.name}: ${JSON.stringify(await res.clone().json())}`).toBe(200);
+      }
+    }
+  });
+
+  it('applies filters as bound parameters', async () => {
+    const all = await json(
+      await call('/api/dashboards/fleet/charts/trips_per_minute', { token: adminToken }),
+    );
+    expect(all.rows.map((r) => Number(r.trips))).toEqual([2, 1]);
+    const filtered = await json(
+      await call(
+        '/api/dashboards/fleet/charts/trips_per_minute?from=2025-01-01&to=2025-01-02&borough=Queens',
+        { token: adminToken },
+      ),
+    );
+    expect(filtered.rows.map((r) => [r.minute, Number(r.trips)])).toEqual([['2025-01-01 08:00:00', 1]]);
+    expect(filtered.filters).toEqual({
+      from: '2025-01-01 00:00:00.000',
+      to: '2025-01-02 00:00:00.000',
+      borough: 'Queens',
+    });
+  });
+
+  it('answers 400 naming a malformed filter', async () => {
+    const badDate = await call('/api/dashboards/fleet/charts/trips_per_minute?from=yesterday', {
+      token: adminToken,
+    });
+    expect(badDate.status).toBe(400);
+    expect((await json(badDate)).error.message).toContain("'from'");
+    const badBorough = await call(
+      `/api/dashboards/fleet/charts/trips_per_minute?borough=${encodeURIComponent("x' OR 1=1 --")}`,
+      { token: adminToken },
+    );
+    expect(badBorough.status).toBe(400);
+    expect((await json(badBorough)).error.message).toContain("'borough'");
+    expect((await call('/api/dashboards/fleet/charts/nope', { token: adminToken })).status).toBe(404);
+  });
+});
