@@ -44,12 +44,14 @@ COPY src/ ./src/
 COPY transform/ ./transform/
 COPY pipelines/ ./pipelines/
 COPY syncs/ ./syncs/
+COPY dashboards/ ./dashboards/
 
 USER 10001:10001
 VOLUME ["/var/lib/farebox"]
 
-# gateway (FAREBOX_PORT), registry (FAREBOX_REGISTRY_PORT), ops: /livez /readyz /metrics (FAREBOX_OPS_PORT)
-EXPOSE 8787 8081 9464
+# gateway (FAREBOX_PORT), registry (FAREBOX_REGISTRY_PORT), dashboards (FAREBOX_DASHBOARDS_PORT),
+# ops: /livez /readyz /metrics (FAREBOX_OPS_PORT)
+EXPOSE 8787 8081 8788 9464
 
 # No curl in the slim image: Node's own fetch asks the ops server whether the process is alive.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \

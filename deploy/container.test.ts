@@ -53,6 +53,7 @@ describe('Dockerfile', () => {
       'transform/',
       'pipelines/',
       'syncs/',
+      'dashboards/',
       'package.json',
       'package-lock.json',
     ])
@@ -73,8 +74,8 @@ describe('Dockerfile', () => {
     expect(inFinal('VOLUME').map((v) => v.getArgumentsContent())).toContain('["/var/lib/farebox"]');
   });
 
-  it('exposes the gateway, registry and ops ports, and labels the image', () => {
-    expect(inFinal('EXPOSE').flatMap(args).sort()).toEqual(['8081', '8787', '9464']);
+  it('exposes the gateway, registry, dashboards and ops ports, and labels the image', () => {
+    expect(inFinal('EXPOSE').flatMap(args).sort()).toEqual(['8081', '8787', '8788', '9464']);
     const labels = inFinal('LABEL')
       .map((l) => l.getArgumentsContent() ?? '')
       .join(' ');
@@ -172,13 +173,20 @@ describe('deploy/compose.yaml', () => {
     expect(fs.existsSync(path.resolve(repo, 'deploy', '..', 'Dockerfile'))).toBe(true);
   });
 
-  it('runs each role with `serve <role>`: gateway, registry, sink, scheduler, simulator', () => {
+  it('runs each role with `serve <role>`: gateway, registry, sink, scheduler, simulator, dashboards', () => {
     const byRole = new Map(roleServices.map(([name, s]) => [(s.command as string[])[1], name]));
     for (const [name, s] of roleServices) {
       expect(s.command, name).toHaveLength(2);
       expect(roles, name).toContain((s.command as string[])[1]);
     }
-    expect([...byRole.keys()].sort()).toEqual(['gateway', 'registry', 'scheduler', 'simulator', 'sink']);
+    expect([...byRole.keys()].sort()).toEqual([
+      'dashboards',
+      'gateway',
+      'registry',
+      'scheduler',
+      'simulator',
+      'sink',
+    ]);
     expect(services.sink?.deploy?.replicas).toBe(2);
     expect(services.simulator?.profiles).toEqual(['demo']);
     // Other farebox services are one-shot jobs.
@@ -218,6 +226,18 @@ describe('deploy/compose.yaml', () => {
     expect(services.sink?.depends_on).toHaveProperty('clickhouse');
     expect(services.scheduler?.depends_on).toHaveProperty('clickhouse');
     expect(services.scheduler?.depends_on).toHaveProperty('postgres');
+    expect(services.dashboards?.depends_on).toHaveProperty('clickhouse');
+    expect(services.dashboards?.depends_on).toHaveProperty('postgres');
+  });
+
+  it('runs the dashboards API on 8788 with the warehouse and the ops DB, sign-in required', () => {
+    const d = services.dashboards!;
+    expect(d.ports).toEqual(['127.0.0.1:8788:8788']);
+    expect(Object.keys(d.environment ?? {})).toEqual(
+      expect.arrayContaining(['FAREBOX_WAREHOUSE', 'FAREBOX_OPS_DB', 'FAREBOX_DASHBOARDS_PORT']),
+    );
+    expect(d.environment?.FAREBOX_DASHBOARDS_PORT).toBe('8788');
+    expect(d.environment).not.toHaveProperty('FAREBOX_DASHBOARDS_ANONYMOUS');
   });
 
   it('has native health checks on the engines', () => {

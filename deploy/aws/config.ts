@@ -1,7 +1,7 @@
 /**
  * The settings of the farebox ECS on Fargate stack: its typed props and the defaults the CDK app starts
  * from. Every farebox role is one entry of `roles` (image, command, size, ports, secrets, scaling), so
- * a role the stack does not know yet (dashboards, an open issue) is one more entry, not new code.
+ * a new role is one more entry, not new code.
  */
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
@@ -97,7 +97,7 @@ export interface RoleSettings {
   discoveryName?: string;
   /**
    * Put the role behind the public ALB on `port`. Without `pathPatterns` it is the listener's default
-   * target; with them, a listener rule (so a dashboards role can be added beside the gateway).
+   * target; with them, a listener rule (the dashboards role beside the gateway).
    */
   loadBalanced?: { pathPatterns?: string[] };
   /**
@@ -157,12 +157,12 @@ export interface FareboxStackProps {
 }
 
 /** Ports every farebox role follows (README "Roles as processes"). */
-export const ports = { gateway: 8787, registry: 8081, ops: 9464 } as const;
+export const ports = { gateway: 8787, registry: 8081, dashboards: 8788, ops: 9464 } as const;
 
 /** A role drains within FAREBOX_SHUTDOWN_SECONDS after SIGTERM; ECS waits a little longer. */
 export const shutdown = { drainSeconds: 25, stopTimeoutSeconds: 30 } as const;
 
-/** The five roles farebox has today; add `dashboards` here once it exists (its own open issue). */
+/** The roles farebox has today (`preload` is a one-off job, not a service). */
 export const defaultRoles: Record<string, RoleSettings> = {
   gateway: {
     cpu: 512,
@@ -183,6 +183,23 @@ export const defaultRoles: Record<string, RoleSettings> = {
     scaling: { kind: 'lag', min: 2, max: 6, scaleOutAbove: 50_000, scaleInBelow: 1_000 },
   },
   scheduler: { cpu: 512, memoryMiB: 1024, desiredCount: 1, secrets: ['warehouse', 'opsDb'], singleton: true },
+  // The dashboards API behind the ALB on /api/* and / (the gateway keeps every other path, /v1/events/…).
+  // Sign-in required: FAREBOX_DASHBOARDS_ANONYMOUS is never set; users and sessions live in the ops DB,
+  // so any task serves any user.
+  dashboards: {
+    cpu: 512,
+    memoryMiB: 1024,
+    desiredCount: 2,
+    port: ports.dashboards,
+    secrets: ['warehouse', 'opsDb'],
+    environment: {
+      FAREBOX_DASHBOARDS_PORT: String(ports.dashboards),
+      FAREBOX_QUERY_TIMEOUT_SECONDS: '30',
+      FAREBOX_QUERY_MAX_ROWS: '10000',
+    },
+    loadBalanced: { pathPatterns: ['/api/*', '/'] },
+    scaling: { kind: 'cpu', min: 2, max: 6, targetPercent: 60 },
+  },
   // A load generator: present, but running no task unless asked for.
   simulator: { cpu: 256, memoryMiB: 512, desiredCount: 0 },
 };

@@ -20,6 +20,7 @@ const roles: Record<string, RoleSettings> = {
   registry: { ...defaultRoles.registry!, cpu: 256, memoryMiB: 1024, desiredCount: 2 },
   sink: { ...defaultRoles.sink!, cpu: 2048, memoryMiB: 4096, desiredCount: 4 },
   scheduler: { ...defaultRoles.scheduler!, cpu: 512, memoryMiB: 2048, desiredCount: 1 },
+  dashboards: { ...defaultRoles.dashboards!, cpu: 512, memoryMiB: 1024, desiredCount: 2 },
   simulator: { ...defaultRoles.simulator!, cpu: 256, memoryMiB: 512, desiredCount: 0 },
 };
 
@@ -127,6 +128,31 @@ describe('FareboxStack (MSK, RDS, generated ECR repository)', () => {
     expect(ports?.map((p) => p.ContainerPort)).toEqual([8787, 9464]);
   });
 
+  it('routes /api/* and / to the dashboards by a listener rule, with its port 8788 and no anonymous access', () => {
+    const [tgId] = one(t, 'AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Port: 8788,
+      HealthCheckPath: '/readyz',
+      HealthCheckPort: '9464',
+      TargetType: 'ip',
+    });
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Actions: [{ Type: 'forward', TargetGroupArn: { Ref: tgId } }],
+      Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/api/*', '/'] } }],
+    });
+    t.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 1);
+    const [dashboardsId, dashboards] = serviceOf(t, 'FareboxMsk', 'dashboards');
+    expect(dashboards.Properties).toMatchObject({ DesiredCount: 2 });
+    expect(dashboards.Properties.LoadBalancers).toEqual([
+      { ContainerName: 'farebox', ContainerPort: 8788, TargetGroupArn: { Ref: tgId } },
+    ]);
+    const [, task] = taskDefinition(t, 'FareboxMsk', 'dashboards');
+    const c = (task.Properties.ContainerDefinitions as ContainerDefinition[])[0]!;
+    expect(c.PortMappings?.map((p) => p.ContainerPort)).toEqual([8788, 9464]);
+    expect(c.Environment).toContainEqual({ Name: 'FAREBOX_DASHBOARDS_PORT', Value: '8788' });
+    expect(c.Environment?.map((e) => e.Name)).not.toContain('FAREBOX_DASHBOARDS_ANONYMOUS');
+    scalableTargetOf(t, dashboardsId);
+  });
+
   it('registers the registry in Cloud Map as registry.farebox.local and points every role at it', () => {
     t.hasResourceProperties('AWS::ServiceDiscovery::PrivateDnsNamespace', { Name: 'farebox.local' });
     t.hasResourceProperties('AWS::ServiceDiscovery::Service', { Name: 'registry' });
@@ -137,7 +163,7 @@ describe('FareboxStack (MSK, RDS, generated ECR repository)', () => {
       });
   });
 
-  it('opens the registry to the other roles, Kafka to all, the ops DB to its users, the gateway to the ALB', () => {
+  it('opens the registry to the other roles, Kafka to all, the ops DB to its users, gateway and dashboards to the ALB', () => {
     const ingress = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress')) as Resource[];
     const from = (port: number): string[] =>
       ingress
@@ -149,12 +175,17 @@ describe('FareboxStack (MSK, RDS, generated ECR repository)', () => {
     expect(from(9092)).toHaveLength(Object.keys(roles).length);
     // The DB port is the instance's (a GetAtt), so the opening is found by its target group.
     const toDb = ingress.filter((r) => JSON.stringify(r.Properties.GroupId).includes('OpsDbSecurityGroup'));
-    expect(toDb).toHaveLength(1);
-    expect(JSON.stringify(toDb[0]?.Properties.SourceSecurityGroupId)).toContain('RoleschedulerService');
-    expect(from(8787)).toHaveLength(1);
-    expect(from(8787)[0]).toContain('LoadBalancer');
-    expect(from(9464)).toHaveLength(1);
-    expect(from(9464)[0]).toContain('LoadBalancer');
+    expect(toDb).toHaveLength(2);
+    const dbUsers = toDb.map((r) => JSON.stringify(r.Properties.SourceSecurityGroupId)).join();
+    expect(dbUsers).toContain('RoleschedulerService');
+    expect(dbUsers).toContain('RoledashboardsService');
+    for (const port of [8787, 8788]) {
+      expect(from(port), String(port)).toHaveLength(1);
+      expect(from(port)[0]).toContain('LoadBalancer');
+    }
+    // The ALB's health checks reach the ops port of both load-balanced roles.
+    expect(from(9464)).toHaveLength(2);
+    for (const source of from(9464)) expect(source).toContain('LoadBalancer');
   });
 
   it('scales the gateway by target tracking on CPU', () => {
@@ -273,6 +304,7 @@ describe('FareboxStack (MSK, RDS, generated ECR repository)', () => {
     expect(secretsOf('gateway')).toEqual(['FAREBOX_TOKENS']);
     expect(secretsOf('sink')).toEqual(['FAREBOX_WAREHOUSE']);
     expect(secretsOf('scheduler').sort()).toEqual(['FAREBOX_OPS_DB', 'FAREBOX_WAREHOUSE']);
+    expect(secretsOf('dashboards').sort()).toEqual(['FAREBOX_OPS_DB', 'FAREBOX_WAREHOUSE']);
     for (const c of containers) for (const s of c.Secrets ?? []) expect(s.ValueFrom).toBeDefined();
     const gatewaySecret = (
       taskDefinition(t, 'FareboxMsk', 'gateway')[1].Properties.ContainerDefinitions as ContainerDefinition[]

@@ -1,7 +1,8 @@
 /**
  * farebox on Kubernetes (made for EKS on Fargate), as a cdk8s app: the namespace, the engines' ConfigMap,
- * one Deployment per role (gateway, registry, sink, scheduler) from the one image, Services for the
- * gateway and the registry, autoscalers for the sink and the gateway, and a disruption budget per role.
+ * one Deployment per role (gateway, registry, sink, scheduler, dashboards) from the one image, Services
+ * for the gateway, the registry and the dashboards API, autoscalers for the sink, the gateway and the
+ * dashboards, and a disruption budget per role.
  *
  * Secrets stay out of the manifests: the pods read named keys of an existing Secret (`farebox` by default;
  * deploy/README.md shows how to create it). S3 access comes from the service account's IAM role (IRSA,
@@ -18,7 +19,7 @@ import { k8s } from 'cdk8s-plus-32';
 import pkg from '../../package.json' with { type: 'json' };
 
 /** The roles that run on Kubernetes (the simulator is for demos: compose profile `demo`). */
-export const k8sRoles = ['gateway', 'registry', 'sink', 'scheduler'] as const;
+export const k8sRoles = ['gateway', 'registry', 'sink', 'scheduler', 'dashboards'] as const;
 export type K8sRole = (typeof k8sRoles)[number];
 
 export interface ManifestOptions {
@@ -37,6 +38,8 @@ export interface ManifestOptions {
   gatewayReplicas: { min: number; max: number };
   registryReplicas: number;
   sinkReplicas: { min: number; max: number };
+  /** The dashboards API: sessions live in the ops DB, so any replica serves any user. */
+  dashboardsReplicas: { min: number; max: number };
 }
 
 export const defaultOptions: ManifestOptions = {
@@ -51,12 +54,13 @@ export const defaultOptions: ManifestOptions = {
   gatewayReplicas: { min: 2, max: 10 },
   registryReplicas: 2,
   sinkReplicas: { min: 2, max: 4 },
+  dashboardsReplicas: { min: 2, max: 6 },
 };
 
 export const opsPort = 9464;
 const homeDir = '/var/lib/farebox';
 const configMapName = 'farebox-engines';
-const appPorts: Partial<Record<K8sRole, number>> = { gateway: 8787, registry: 8081 };
+const appPorts: Partial<Record<K8sRole, number>> = { gateway: 8787, registry: 8081, dashboards: 8788 };
 
 /** Secret keys per role: required ones, then optional ones (absent keys leave the variable unset). */
 export const secretKeys: Record<K8sRole | 'all', { required: string[]; optional: string[] }> = {
@@ -68,6 +72,7 @@ export const secretKeys: Record<K8sRole | 'all', { required: string[]; optional:
     required: ['FAREBOX_WAREHOUSE', 'FAREBOX_OPS_DB'],
     optional: ['FAREBOX_ALERT_WEBHOOK', 'DRIVER_NOTIFY_URL'],
   },
+  dashboards: { required: ['FAREBOX_WAREHOUSE', 'FAREBOX_OPS_DB'], optional: [] },
 };
 
 const resources: Record<K8sRole, { cpu: string; memory: string; cpuLimit: string }> = {
@@ -75,6 +80,7 @@ const resources: Record<K8sRole, { cpu: string; memory: string; cpuLimit: string
   registry: { cpu: '100m', memory: '256Mi', cpuLimit: '500m' },
   sink: { cpu: '500m', memory: '1Gi', cpuLimit: '2' },
   scheduler: { cpu: '250m', memory: '1Gi', cpuLimit: '1' },
+  dashboards: { cpu: '250m', memory: '512Mi', cpuLimit: '1' },
 };
 
 const q = (v: string) => k8s.Quantity.fromString(v);
@@ -255,6 +261,10 @@ function farebox(chart: Chart, o: ManifestOptions): void {
       FAREBOX_OPS_PORT: String(opsPort),
       FAREBOX_SHUTDOWN_SECONDS: '25',
       FAREBOX_LOG_FORMAT: 'json',
+      // The dashboards API: sign-in required (FAREBOX_DASHBOARDS_ANONYMOUS is never set here).
+      FAREBOX_DASHBOARDS_PORT: String(appPorts.dashboards),
+      FAREBOX_QUERY_TIMEOUT_SECONDS: '30',
+      FAREBOX_QUERY_MAX_ROWS: '10000',
     },
   });
   deployment(chart, o, 'gateway');
@@ -262,9 +272,12 @@ function farebox(chart: Chart, o: ManifestOptions): void {
   deployment(chart, o, 'sink');
   // One scheduler: several would be safe (runs are leased in the ops DB) but gain nothing.
   deployment(chart, o, 'scheduler', 1);
+  deployment(chart, o, 'dashboards');
   service(chart, o, 'gateway', 8787);
   service(chart, o, 'registry', 8081);
+  service(chart, o, 'dashboards', 8788);
   autoscaler(chart, o, 'gateway', o.gatewayReplicas, 60);
+  autoscaler(chart, o, 'dashboards', o.dashboardsReplicas, 300);
   // Slow to scale down: each change of sink count rebalances the consumer group.
   autoscaler(chart, o, 'sink', o.sinkReplicas, 600);
 }

@@ -185,12 +185,16 @@ describe('kubernetes manifests', () => {
       }
   });
 
-  it('autoscales the sink and the gateway on CPU; their replica counts belong to the autoscalers', () => {
+  it('autoscales the sink, the gateway and the dashboards on CPU; their replica counts belong to the autoscalers', () => {
     const hpas = ofKind('HorizontalPodAutoscaler');
     const targets = hpas.map(
       (h) => (h.spec as { scaleTargetRef: { kind: string; name: string } }).scaleTargetRef,
     );
-    expect(targets.map((t) => t.name).sort()).toEqual(['farebox-gateway', 'farebox-sink']);
+    expect(targets.map((t) => t.name).sort()).toEqual([
+      'farebox-dashboards',
+      'farebox-gateway',
+      'farebox-sink',
+    ]);
     for (const t of targets) {
       expect(t.kind).toBe('Deployment');
       expect(specOf(byName('Deployment', t.name)!).replicas, t.name).toBeUndefined();
@@ -204,6 +208,12 @@ describe('kubernetes manifests', () => {
     expect(sink.maxReplicas).toBeLessThanOrEqual(defaultOptions.partitions);
     expect(sink.metrics.map((m) => m.resource.name)).toEqual(['cpu']);
     expect(specOf(byName('Deployment', 'farebox-scheduler')!).replicas).toBe(1);
+    // Two or more dashboards replicas (sessions are in the ops DB).
+    expect(byName('HorizontalPodAutoscaler', 'farebox-dashboards')!.spec).toMatchObject({
+      minReplicas: defaultOptions.dashboardsReplicas.min,
+      maxReplicas: defaultOptions.dashboardsReplicas.max,
+    });
+    expect(defaultOptions.dashboardsReplicas.min).toBeGreaterThanOrEqual(2);
   });
 
   it('has a disruption budget per Deployment, selecting its pods', () => {
@@ -214,12 +224,12 @@ describe('kubernetes manifests', () => {
     }
   });
 
-  it('exposes the gateway and the registry through Services onto named container ports', () => {
+  it('exposes the gateway, the registry and the dashboards through Services onto named container ports', () => {
     expect(
       ofKind('Service')
         .map((s) => s.metadata.name)
         .sort(),
-    ).toEqual(['gateway', 'registry']);
+    ).toEqual(['dashboards', 'gateway', 'registry']);
     const registryUrl = new URL(byName('ConfigMap', 'farebox-engines')!.data!.FAREBOX_REGISTRY!);
     expect(registryUrl.hostname).toBe('registry');
     for (const s of ofKind('Service')) {
@@ -234,6 +244,16 @@ describe('kubernetes manifests', () => {
     }
     expect((byName('Service', 'registry')!.spec as { ports: { port: number }[] }).ports[0]!.port).toBe(
       Number(registryUrl.port),
+    );
+    const dashboards = byName('Service', 'dashboards')!.spec as { ports: { port: number }[] };
+    expect(dashboards.ports[0]!.port).toBe(8788);
+    expect(byName('ConfigMap', 'farebox-engines')!.data).toMatchObject({ FAREBOX_DASHBOARDS_PORT: '8788' });
+    expect(byName('ConfigMap', 'farebox-engines')!.data).not.toHaveProperty('FAREBOX_DASHBOARDS_ANONYMOUS');
+    const c = specOf(byName('Deployment', 'farebox-dashboards')!).template.spec.containers[0]!;
+    expect(c.args).toEqual(['serve', 'dashboards']);
+    expect(c.ports).toContainEqual({ name: 'http', containerPort: 8788 });
+    expect(c.env?.map((e) => e.name)).toEqual(
+      expect.arrayContaining(['FAREBOX_WAREHOUSE', 'FAREBOX_OPS_DB']),
     );
   });
 
