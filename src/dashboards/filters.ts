@@ -23,9 +23,15 @@ export function bindPlaceholders(sql: string): string {
 }
 
 function dateTime(filter: string, value: string): string {
-  const ms = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)
-    ? Date.parse(value.replace(' ', 'T'))
-    : Number.NaN;
+  const m = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(value);
+  // A time without an offset is UTC (JavaScript would read it in this machine's time zone).
+  const iso =
+    m === null
+      ? ''
+      : m[1] !== undefined && m[4] === undefined
+        ? `${value.replace(' ', 'T')}Z`
+        : value.replace(' ', 'T');
+  const ms = m === null ? Number.NaN : Date.parse(iso);
   if (Number.isNaN(ms))
     throw new FareboxError('bad_request', `filter '${filter}' is not a date: '${value}'`, {
       where: filter,
