@@ -2,31 +2,20 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLocalLog } from '../log/index.ts';
+import { tempLog } from '../log/testing.ts';
 import { claimCheckHeader, createFsObjectStore } from '../objects/index.ts';
 import { decodeWire } from '../registry/index.ts';
 import { createProducer } from './producer.ts';
 
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'farebox-producer-'));
-const log = await createLocalLog(
-  {
-    kind: 'local',
-    dir: path.join(dir, 'log'),
-    fsync: { mode: 'never' },
-    segmentBytes: 1 << 20,
-    retentionMs: undefined,
-    retentionBytes: undefined,
-    partitions: 1,
-  },
-  { warn: () => undefined },
-);
+const { log, cleanup } = await tempLog();
 await log.ensureTopic({ name: 'trip_completed', partitions: 1 });
 const objects = await createFsObjectStore({ dir: path.join(dir, 'objects') });
 const schemaIds = new Map([['trip_completed' as const, [{ id: 5, version: 2 }]]]);
 const producer = createProducer({ claimCheckBytes: 2048 }, { log, objects, schemaIds });
 
 afterAll(async () => {
-  await log.close();
+  await cleanup();
   await objects.close();
   await fs.rm(dir, { recursive: true, force: true });
 });

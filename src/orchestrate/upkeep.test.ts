@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFareboxError } from '../errors/index.ts';
-import { createLocalLog, type EventLog } from '../log/index.ts';
+import type { EventLog } from '../log/index.ts';
+import { tempLog } from '../log/testing.ts';
 import { createFsObjectStore, type ObjectRef, type ObjectStore } from '../objects/index.ts';
 import { dialectFor, migrate, openWarehouse, sqlString, type Warehouse } from '../warehouse/index.ts';
 import { createExecutor, type ExecutorDeps } from './execute.ts';
@@ -16,29 +17,19 @@ const group = 'farebox-sink';
 let dir: string;
 let warehouse: Warehouse;
 let log: EventLog;
+let closeLog: () => Promise<void>;
 let objects: ObjectStore;
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'farebox-upkeep-'));
   warehouse = await openWarehouse({ kind: 'chdb', path: path.join(dir, 'chdb'), database: 'farebox' });
   await migrate(warehouse);
-  log = await createLocalLog(
-    {
-      kind: 'local',
-      dir: path.join(dir, 'log'),
-      fsync: { mode: 'never' },
-      segmentBytes: 1 << 20,
-      retentionMs: undefined,
-      retentionBytes: undefined,
-      partitions: 1,
-    },
-    { warn: () => undefined },
-  );
+  ({ log, cleanup: closeLog } = await tempLog());
   await log.ensureTopic({ name: 'driver_document', partitions: 1 });
   objects = await createFsObjectStore({ dir: path.join(dir, 'objects') });
 });
 afterAll(async () => {
   await objects.close();
-  await log.close();
+  await closeLog();
   await warehouse.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });

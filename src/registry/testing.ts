@@ -1,34 +1,8 @@
-/** Test helpers: a temporary embedded log, and an app served on an ephemeral loopback port. */
-import fs from 'node:fs/promises';
+/** Test helpers: a temporary embedded log (from the log layer), and an app served on an ephemeral loopback port. */
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { createLocalLog, type EventLog } from '../log/index.ts';
-
-export async function tempLog(): Promise<{ log: EventLog; cleanup: () => Promise<void> }> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'farebox-registry-log-'));
-  const log = await createLocalLog(
-    {
-      kind: 'local',
-      dir,
-      fsync: { mode: 'never' },
-      segmentBytes: 1 << 20,
-      retentionMs: undefined,
-      retentionBytes: undefined,
-      partitions: 1,
-    },
-    { warn: () => undefined },
-  );
-  return {
-    log,
-    cleanup: async () => {
-      await log.close();
-      await fs.rm(dir, { recursive: true, force: true });
-    },
-  };
-}
+export { tempLog } from '../log/testing.ts';
 
 export async function serveOnLoopback(app: Hono): Promise<{ url: string; close: () => Promise<void> }> {
   return new Promise((resolve, reject) => {

@@ -18,7 +18,6 @@ import {
   lastSucceeded,
   progress,
   recordState,
-  recordUnsent,
   runCounts,
   saveRun,
   unfinished,
@@ -209,7 +208,8 @@ export async function runSync(
       sourceSchema: JSON.stringify(schema),
     };
     await saveRun(warehouse, run);
-    if (skipped > 0) await recordUnsent(warehouse, def, runId, unsent);
+    // Rows of changes the sync does not send are recorded as if sent: the baseline of later changes.
+    if (skipped > 0) await recordState(warehouse, { name: def.name, send: unsent }, runId);
     say(
       `planned run ${runId}: ${planned.added} added, ${planned.changed} changed, ${planned.deleted} deleted${skipped > 0 ? ` (${skipped} recorded, not sent)` : ''}`,
     );

@@ -201,21 +201,6 @@ export async function createPlan(
 
 const opList = (ops: Op[]): string => ops.map(sqlString).join(', ');
 
-/** Records rows of ops the sync does not send as if sent: they are the baseline of later changes. */
-export async function recordUnsent(
-  warehouse: Warehouse,
-  def: SyncDef,
-  runId: number,
-  unsent: Op[],
-): Promise<void> {
-  if (unsent.length === 0) return;
-  await warehouse.client.command({
-    query: `INSERT INTO sync_state (sync, key, khash, hash, deleted, run_id)
-      SELECT ${sqlString(def.name)}, _fbx_key, _fbx_khash, _fbx_hash, op = 'deleted', run_id FROM ${planTable(def.name)}
-      WHERE run_id = ${runId} AND op IN (${opList(unsent)})`,
-  });
-}
-
 /** The next batch of the plan after `afterKey` (keys in byte order), for the ops the sync sends. */
 export async function readBatch(
   warehouse: Warehouse,

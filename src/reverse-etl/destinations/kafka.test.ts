@@ -1,34 +1,17 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFareboxError } from '../../errors/index.ts';
-import { createLocalLog, partitionFor, type ConsumedRecord, type EventLog } from '../../log/index.ts';
+import { partitionFor, type ConsumedRecord, type EventLog } from '../../log/index.ts';
+import { tempLog } from '../../log/testing.ts';
 import type { BatchContext, SyncRow } from '../types.ts';
 import { createKafkaDestination } from './kafka.ts';
 
-let dir = '';
 let log: EventLog;
+let cleanup: () => Promise<void>;
 
 beforeAll(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'farebox-sync-kafka-'));
-  log = await createLocalLog(
-    {
-      kind: 'local',
-      dir,
-      fsync: { mode: 'never' },
-      segmentBytes: 1 << 20,
-      retentionMs: undefined,
-      retentionBytes: undefined,
-      partitions: 4,
-    },
-    { warn: () => undefined },
-  );
+  ({ log, cleanup } = await tempLog({ partitions: 4 }));
 });
-afterAll(async () => {
-  await log.close();
-  await fs.rm(dir, { recursive: true, force: true });
-});
+afterAll(() => cleanup());
 
 const ctx = (batchNo: number): BatchContext => ({
   sync: 'zones',
