@@ -15,6 +15,9 @@ export default tseslint.config(
       '.scratch/',
       '.venv-dbt/',
       '.venv-airflow/',
+      '.venv-superset/',
+      'web/dist/',
+      'test-results/',
     ],
   },
   js.configs.recommended,
@@ -53,6 +56,15 @@ export default tseslint.config(
       'vitest.config.ts',
       'eslint.config.js',
     ],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    files: ['web/src/**'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
+    // Vite reads its configuration from a default export.
+    files: ['web/vite.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   prettier,

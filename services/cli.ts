@@ -47,6 +47,8 @@ function writeEndpoints(): void {
 
 async function up(names: string[]): Promise<void> {
   if (!has('kcat')) aptInstall(['kcat']);
+  // The browser tests drive Debian's Chromium (Playwright's own browser download is not reachable).
+  if (!has('chromium')) aptInstall(['chromium']);
   for (const s of pick(names)) {
     if (await isReady(s)) {
       process.stderr.write(`${s.name.padEnd(11)} already running  ${s.endpoint}\n`);

@@ -15,7 +15,7 @@ import { Hono } from 'hono';
 import type { Role } from './roles.ts';
 import type { Config } from '../config/index.ts';
 import { FareboxError } from '../errors/index.ts';
-import { createDashboardsApi } from '../dashboards/index.ts';
+import { createDashboardsApi, dashboardsApiConfig } from '../dashboards/index.ts';
 import { createGateway, createProducer } from '../ingest/index.ts';
 import { openOpsDb } from '../opsdb/index.ts';
 import { createPreload } from '../preload/index.ts';
@@ -195,10 +195,7 @@ async function dashboards(config: Config, engines: Engines, signal: AbortSignal)
   const warehouse = engines.warehouse;
   if (warehouse === undefined) throw new FareboxError('internal', 'the dashboards API needs the warehouse');
   const opsDb = await openOpsDb(config.opsDb);
-  const api = await createDashboardsApi(
-    { ...config.dashboards, zonesFile: config.zonesFile },
-    { warehouse, opsDb },
-  );
+  const api = await createDashboardsApi(dashboardsApiConfig(config), { warehouse, opsDb, log: engines.log });
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ ok: true, role: 'dashboards' }));
   app.route('/', api);

@@ -28,7 +28,7 @@ export function createApp(deps: ServerDeps): Hono {
   const config = engines.config;
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ ok: true }));
-  app.get('/', (c) => c.html(statusPage));
+  if (deps.dashboards === undefined) app.get('/', (c) => c.html(statusPage));
   app.route(
     '/',
     createGateway(

@@ -1,4 +1,4 @@
-/** A small live status page until the dashboards arrive (issue 6). The token travels in the URL fragment. */
+/** The live status page of `farebox up --no-schedule` (without the scheduler there are no dashboards). The token travels in the URL fragment. */
 export const statusPage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>farebox</title>
 <style>
@@ -6,7 +6,7 @@ export const statusPage = `<!doctype html>
  table{border-collapse:collapse;margin-top:1rem} td,th{padding:.4rem .9rem;border-bottom:1px solid #ddd;text-align:right}
  th:first-child,td:first-child{text-align:left} .muted{color:#667}
 </style></head>
-<body><h1>farebox</h1><p class="muted">Embedded pipeline status, refreshed every second. Dashboards arrive with issue 6.</p>
+<body><h1>farebox</h1><p class="muted">Embedded pipeline status, refreshed every second. The dashboards come with the scheduler: run farebox up without --no-schedule.</p>
 <table><thead><tr><th>event type</th><th>produced</th><th>loaded</th><th>dead-lettered</th><th>lag</th></tr></thead>
 <tbody id="rows"><tr><td colspan="5">loading…</td></tr></tbody></table>
 <script>

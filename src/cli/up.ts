@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/index.ts';
 import { eventTypes, type EventType } from '../contracts/index.ts';
-import { createDashboardsApi } from '../dashboards/index.ts';
+import { createDashboardsApi, dashboardsApiConfig, ensureFirstAdmin } from '../dashboards/index.ts';
 import { createProducer } from '../ingest/index.ts';
 import { createPreload } from '../preload/index.ts';
 import { createSimulator, loadZones } from '../simulate/index.ts';
@@ -72,19 +72,34 @@ export async function up(config: Config, options: UpOptions): Promise<void> {
     ...(orchestrator === undefined
       ? {}
       : {
-          dashboards: await createDashboardsApi(
-            { ...config.dashboards, zonesFile: config.zonesFile },
-            { warehouse, opsDb: orchestrator.opsDb },
-          ),
+          dashboards: await createDashboardsApi(dashboardsApiConfig(config), {
+            warehouse,
+            opsDb: orchestrator.opsDb,
+            log: engines.log,
+          }),
         }),
   });
+  const admin =
+    orchestrator === undefined ? undefined : await ensureFirstAdmin(config.home, orchestrator.opsDb);
   const { server, url } = await listen(app, config.ingest.host, config.ingest.port);
   writeRunInfo(config.home, { pid: process.pid, url, token: tokens[0] as string });
 
   out.write(
     `farebox is up on embedded engines (${config.log.kind} log, ${config.warehouse.kind} warehouse)\n`,
   );
-  out.write(`  status page   ${url}/#token=${tokens[0] ?? ''}\n`);
+  if (orchestrator === undefined) out.write(`  status page   ${url}/#token=${tokens[0] ?? ''}\n`);
+  else
+    out.write(
+      `  dashboards    ${url}/   ${
+        config.dashboards.anonymousRole !== undefined
+          ? 'open to anyone as a viewer (FAREBOX_DASHBOARDS_ANONYMOUS)'
+          : admin?.password !== undefined
+            ? `sign in as admin, password ${admin.password} (kept in ${admin.file})`
+            : admin !== undefined
+              ? `sign in as admin (password in ${admin.file})`
+              : 'sign in with your dashboards account'
+      }\n`,
+    );
   out.write(`  ingest        POST ${url}/v1/events/{trip_completed|vehicle_location|driver_document}\n`);
   if (config.ingest.tokens.length === 0)
     out.write(`  token         ${tokens[0] ?? ''}   (generated; set FAREBOX_TOKENS to choose)\n`);

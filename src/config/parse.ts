@@ -246,6 +246,7 @@ export function parseConfig(sources: ConfigSources = {}): Config {
       dir: path.resolve(get('dashboards').baseDir, expand('dashboards').value),
       timeoutSeconds: number(get('queryTimeoutSeconds'), { min: 1, max: 86_400, integer: true }),
       maxRows: number(get('queryMaxRows'), { min: 1, max: 10_000_000, integer: true }),
+      webDir: path.join(repoRoot, 'web', 'dist'),
     },
   };
 }

@@ -110,6 +110,8 @@ export interface DashboardsConfig {
   /** Limits of every query run through the API. */
   timeoutSeconds: number;
   maxRows: number;
+  /** The built web app (`npm run build:web` writes it). */
+  webDir: string;
 }
 
 export interface OpsConfig {

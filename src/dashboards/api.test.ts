@@ -2,82 +2,23 @@
  * The dashboards API on chDB and an in-memory PGlite: sign-in and roles, schema, read-only SQL with its
  * limits and refusals, CSV, and the dashboards of dashboards/ with their filters.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../config/index.ts';
-import { openOpsDb, type OpsDb } from '../opsdb/index.ts';
-import { migrate, openWarehouse, type Warehouse } from '../warehouse/index.ts';
-import { createDashboardsApi, type AuthEnv, type DashboardsApiConfig } from './index.ts';
-import { openUsers } from './users.ts';
+import { createDashboardsApi, type DashboardsApiConfig } from './index.ts';
+import { openFixture, type Fixture } from './testing.ts';
 
-let dir: string;
-let warehouse: Warehouse;
-let db: OpsDb;
-let app: Hono<AuthEnv>;
+let f: Fixture;
 let adminToken: string;
-const config: DashboardsApiConfig = {
-  anonymousRole: undefined,
-  dir: path.join(repoRoot, 'dashboards'),
-  timeoutSeconds: 30,
-  maxRows: 100,
-  zonesFile: path.join(repoRoot, 'transform/seeds/taxi_zone_lookup.csv'),
-};
-
-const sql = (query: string) => warehouse.client.command({ query });
-const call = (route: string, init: { method?: string; token?: string; body?: unknown } = {}) =>
-  app.request(route, {
-    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-    headers: {
-      ...(init.token === undefined ? {} : { authorization: `Bearer ${init.token}` }),
-      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-  });
-/** Every answer's fields, loosely: each test reads the ones its route sends. */
-interface Body {
-  [field: string]: unknown;
-  error: { code: string; message: string; hint?: string };
-  token: string;
-  users: { name: string }[];
-  rows: Record<string, unknown>[];
-  tables: { name: string; columns: { name: string; type: string }[] }[];
-  dashboards: { name: string }[];
-  charts: { name: string }[];
-}
-const json = async (res: Response) => (await res.json()) as Body;
-const signIn = async (name: string, password: string) =>
-  json(await call('/api/session', { body: { name, password } }));
+let config: DashboardsApiConfig;
+const call: Fixture['call'] = (route, init) => f.call(route, init);
+const json: Fixture['json'] = (res) => f.json(res);
+const signIn = (name: string, password: string) => f.signIn(name, password);
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'farebox-dashboards-'));
-  warehouse = await openWarehouse({ kind: 'chdb', path: path.join(dir, 'chdb'), database: 'farebox' });
-  await migrate(warehouse);
-  // Just the columns the dashboards of dashboards/ read, so that every chart of theirs runs.
-  await sql(`CREATE TABLE fct_trips (pickup_at DateTime64(3, 'UTC'), pu_borough Nullable(String),
-    pu_zone Nullable(String), payment_type_name String, fare_amount Decimal(12, 2),
-    tip_share_of_fare Nullable(Float64), trip_distance_miles Float64) ENGINE = MergeTree ORDER BY pickup_at`);
-  await sql(`INSERT INTO fct_trips VALUES
-    ('2025-01-01 08:00:00', 'Manhattan', 'Midtown, "Center"', 'card', 12.5, 0.2, 1.5),
-    ('2025-01-01 08:00:30', 'Queens', 'JFK Airport', 'cash', 52, 0, 17.2),
-    ('2025-01-02 09:00:00', 'Manhattan', 'Midtown, "Center"', 'card', 8, 0.25, 0.9)`);
-  await sql(`CREATE TABLE agg_zone_hourly (pickup_hour DateTime('UTC'), local_hour_of_day UInt8,
-    pu_borough Nullable(String), revenue Decimal(18, 2), trips UInt64) ENGINE = MergeTree ORDER BY pickup_hour`);
-  await sql(`INSERT INTO agg_zone_hourly VALUES ('2025-01-01 08:00:00', 3, 'Manhattan', 15.5, 1)`);
-  db = await openOpsDb({ kind: 'pglite', dir: 'memory://' });
-  const users = await openUsers(db);
-  await users.add('ada', 'correct horse', 'admin');
-  await users.add('vic', 'viewer pass', 'viewer');
-  app = await createDashboardsApi(config, { warehouse, opsDb: db });
+  f = await openFixture();
+  config = f.config;
   adminToken = (await signIn('ada', 'correct horse')).token;
 });
-afterAll(async () => {
-  await db.close();
-  await warehouse.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => f.close());
 
 describe('sign-in and roles', () => {
   it('signs in with a token and an HttpOnly SameSite=Strict cookie', async () => {
@@ -89,7 +30,7 @@ describe('sign-in and roles', () => {
     expect(cookie).toContain(`farebox_session=${body.token}`);
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
-    const me = await app.request('/api/me', { headers: { cookie: `farebox_session=${body.token}` } });
+    const me = await f.app.request('/api/me', { headers: { cookie: `farebox_session=${body.token}` } });
     expect((await json(me)).user).toEqual({ name: 'vic', role: 'viewer' });
   });
 
@@ -113,7 +54,10 @@ describe('sign-in and roles', () => {
   });
 
   it('lets anyone in as a viewer with the demo flag, and no further', async () => {
-    const demo = await createDashboardsApi({ ...config, anonymousRole: 'viewer' }, { warehouse, opsDb: db });
+    const demo = await createDashboardsApi(
+      { ...config, anonymousRole: 'viewer' },
+      { warehouse: f.warehouse, opsDb: f.db },
+    );
     expect(await (await demo.request('/api/me')).json()).toEqual({
       user: { name: 'anonymous', role: 'viewer' },
     });
@@ -204,7 +148,10 @@ describe('schema and SQL', () => {
   });
 
   it('stops a query at the time limit with a clear error', async () => {
-    const quick = await createDashboardsApi({ ...config, timeoutSeconds: 1 }, { warehouse, opsDb: db });
+    const quick = await createDashboardsApi(
+      { ...config, timeoutSeconds: 1 },
+      { warehouse: f.warehouse, opsDb: f.db },
+    );
     const res = await quick.request('/api/query', {
       method: 'POST',
       headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
@@ -229,16 +176,16 @@ describe('schema and SQL', () => {
 describe('dashboards', () => {
   it('lists the dashboards of dashboards/ and 404s an unknown one, naming the known', async () => {
     const list = await json(await call('/api/dashboards', { token: adminToken }));
-    expect(list.dashboards.map((d: { name: string }) => d.name)).toEqual(['fleet', 'pipeline']);
+    expect(list.dashboards.map((d: { name: string }) => d.name)).toEqual(['fleet', 'lineage', 'pipeline']);
     const one = await json(await call('/api/dashboards/fleet', { token: adminToken }));
     expect(one.charts.length).toBeGreaterThan(3);
     const missing = await call('/api/dashboards/nope', { token: adminToken });
     expect(missing.status).toBe(404);
-    expect((await json(missing)).error.hint).toContain('fleet, pipeline');
+    expect((await json(missing)).error.hint).toContain('fleet, lineage, pipeline');
   });
 
-  it('runs every chart of both dashboards', async () => {
-    for (const name of ['fleet', 'pipeline']) {
+  it('runs every chart of every dashboard', async () => {
+    for (const name of ['fleet', 'lineage', 'pipeline']) {
       const d = await json(await call(`/api/dashboards/${name}`, { token: adminToken }));
       for (const chart of d.charts as { name: string }[]) {
         const res = await call(`/api/dashboards/${name}/charts/${chart.name}`, { token: adminToken });

@@ -1,61 +1,69 @@
 /**
- * The API behind the dashboards web app: sign-in, the warehouse's schema, read-only SQL (JSON or CSV) with
- * a time and a row limit, dashboards and their charts with filters, and users (admins only). Every route
- * but sign-in checks the caller's role (auth.ts); errors are `{error: {code, message, hint?}}`.
+ * The API behind the dashboards web app: sign-in, users (admins only), SQL lab (lab-routes.ts), the
+ * dashboards with their filters, charts saved from SQL lab (editors), and the web app itself (web.ts).
+ * Every /api route but sign-in checks the caller's role (auth.ts); errors are
+ * `{error: {code, message, hint?}}`.
  */
 import { Hono, type Context } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
-import type { DashboardsConfig } from '../config/index.ts';
+import { environment, type Config, type DashboardsConfig } from '../config/index.ts';
 import { FareboxError, isFareboxError, type ErrorCode } from '../errors/index.ts';
 import { errorBody } from '../ingest/index.ts';
+import type { EventLog } from '../log/index.ts';
 import type { OpsDb } from '../opsdb/index.ts';
-import { runReadOnlyQuery, type QueryResult, type Warehouse } from '../warehouse/index.ts';
+import { runReadOnlyQuery, type Warehouse } from '../warehouse/index.ts';
 import { authenticate, requireRole, sessionCookie, tokenOf, type AuthEnv } from './auth.ts';
-import { loadDashboards, type Dashboard } from './definitions.ts';
-import { bindPlaceholders, filterParams, readBoroughs, toCsv } from './filters.ts';
+import { bodyOf, text } from './body.ts';
+import { addChart, loadDashboards, type Dashboard } from './definitions.ts';
+import { bindPlaceholders, filterParams, readBoroughs } from './filters.ts';
+import { labRoutes } from './lab-routes.ts';
+import { readSource, sourceDescriptions } from './sources.ts';
 import { isRole, openUsers } from './users.ts';
+import { webApp } from './web.ts';
 
 export type DashboardsApiConfig = Pick<
   DashboardsConfig,
   'anonymousRole' | 'dir' | 'timeoutSeconds' | 'maxRows'
-> & {
-  /** The TLC zone table, whose boroughs the borough filter accepts. */
-  zonesFile: string;
-};
+> &
+  Partial<Pick<DashboardsConfig, 'webDir'>> & {
+    /** The TLC zone table, whose boroughs the borough filter accepts. */
+    zonesFile: string;
+    /** The transform project, for the lineage chart. */
+    projectDir: string;
+    /** The sink's consumer group, for the lag chart. */
+    group: string;
+    /** The environment `env_var()` in the transform project reads. */
+    env?: Readonly<Record<string, string | undefined>>;
+  };
+
+/** The API's configuration out of farebox's. */
+export function dashboardsApiConfig(config: Config): DashboardsApiConfig {
+  return {
+    ...config.dashboards,
+    zonesFile: config.zonesFile,
+    projectDir: config.orchestrate.projectDir,
+    group: config.sink.group,
+    env: environment(),
+  };
+}
 
 export interface DashboardsApiDeps {
   warehouse: Warehouse;
   opsDb: OpsDb;
+  /** The event log, for the consumer-lag chart. */
+  log?: EventLog;
 }
 
-const statusOf: Partial<Record<ErrorCode, 400 | 401 | 403 | 404>> = {
+const statusOf: Partial<Record<ErrorCode, 400 | 401 | 403 | 404 | 409>> = {
   bad_request: 400,
   unauthorized: 401,
   forbidden: 403,
   query_refused: 403,
   not_found: 404,
   warehouse: 400,
+  transform_invalid: 400,
+  query_cancelled: 409,
 };
-
-/** A JSON (or form) body as a record; anything else is a 400. */
-async function bodyOf(c: Context): Promise<Record<string, unknown>> {
-  const type = c.req.header('content-type') ?? '';
-  const body: unknown = type.includes('application/json')
-    ? await c.req.json().catch(() => undefined)
-    : type.includes('form')
-      ? await c.req.parseBody()
-      : undefined;
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw new FareboxError('bad_request', 'send a JSON object body (Content-Type: application/json)');
-  return body as Record<string, unknown>;
-}
-
-function text(body: Record<string, unknown>, field: string): string {
-  const v = body[field];
-  if (typeof v !== 'string' || v.trim() === '')
-    throw new FareboxError('bad_request', `missing field '${field}'`, { where: field });
-  return v;
-}
 
 function known(dashboards: Map<string, Dashboard>, name: string): Dashboard {
   const d = dashboards.get(name);
@@ -73,6 +81,7 @@ export async function createDashboardsApi(
   const { warehouse } = deps;
   const users = await openUsers(deps.opsDb);
   let boroughs: string[] | undefined;
+  const boroughList = () => (boroughs ??= readBoroughs(config.zonesFile));
   const limits = (maxRows?: unknown) => {
     if (
       maxRows !== undefined &&
@@ -89,10 +98,13 @@ export async function createDashboardsApi(
     const wanted = maxRows === undefined || maxRows === '' ? config.maxRows : Number(maxRows);
     return { maxRows: Math.min(wanted, config.maxRows), timeoutSeconds: config.timeoutSeconds };
   };
-  const sqlQuery = async (sql: unknown, maxRows: unknown): Promise<QueryResult> => {
-    if (typeof sql !== 'string' || sql.trim() === '')
-      throw new FareboxError('bad_request', "missing field 'sql'", { where: 'sql' });
-    return runReadOnlyQuery(warehouse, sql, limits(maxRows));
+  const sourceDeps = {
+    warehouse,
+    opsDb: deps.opsDb,
+    ...(deps.log === undefined ? {} : { log: deps.log }),
+    group: config.group,
+    projectDir: config.projectDir,
+    env: config.env ?? {},
   };
 
   const app = new Hono<AuthEnv>();
@@ -104,9 +116,7 @@ export async function createDashboardsApi(
 
   app.post('/api/session', async (c) => {
     const body = await bodyOf(c);
-    const name = text(body, 'name');
-    const password = text(body, 'password');
-    const session = await users.verify(name, password);
+    const session = await users.verify(text(body, 'name'), text(body, 'password'));
     if (session === undefined) throw new FareboxError('unauthorized', 'wrong user name or password');
     setCookie(c, sessionCookie, session.token, {
       httpOnly: true,
@@ -137,46 +147,9 @@ export async function createDashboardsApi(
     return c.json({ user: await users.add(text(body, 'name'), text(body, 'password'), role) }, 201);
   });
 
-  app.get('/api/schema', async (c) => {
-    const { rows } = await runReadOnlyQuery(
-      warehouse,
-      `SELECT table, name, type FROM system.columns WHERE database = currentDatabase() ORDER BY table, position`,
-      { maxRows: 100_000, timeoutSeconds: config.timeoutSeconds },
-    );
-    const tables = new Map<string, { name: string; type: string }[]>();
-    for (const r of rows) {
-      const t = String(r.table);
-      tables.set(t, [...(tables.get(t) ?? []), { name: String(r.name), type: String(r.type) }]);
-    }
-    return c.json({
-      database: warehouse.database,
-      tables: [...tables].map(([name, columns]) => ({ name, columns })),
-    });
-  });
+  app.route('/', labRoutes(warehouse, { limits }, config.timeoutSeconds));
 
-  app.post('/api/query', async (c) => {
-    const body = await bodyOf(c);
-    return c.json(await sqlQuery(body.sql, body.maxRows));
-  });
-  const csv = (c: Context, result: QueryResult) =>
-    c.body(
-      toCsv(
-        result.columns.map((col) => col.name),
-        result.rows,
-      ),
-      200,
-      {
-        'content-type': 'text/csv; charset=utf-8',
-        'content-disposition': 'attachment; filename="query.csv"',
-        'x-farebox-truncated': String(result.truncated),
-      },
-    );
-  app.get('/api/query.csv', async (c) => csv(c, await sqlQuery(c.req.query('sql'), c.req.query('maxRows'))));
-  app.post('/api/query.csv', async (c) => {
-    const body = await bodyOf(c);
-    return csv(c, await sqlQuery(body.sql, body.maxRows));
-  });
-
+  app.get('/api/filters', (c) => c.json({ boroughs: boroughList() }));
   app.get('/api/dashboards', (c) =>
     c.json({
       dashboards: [...loadDashboards(config.dir).values()].map((d) => ({
@@ -186,7 +159,18 @@ export async function createDashboardsApi(
       })),
     }),
   );
-  app.get('/api/dashboards/:name', (c) => c.json(known(loadDashboards(config.dir), c.req.param('name'))));
+  app.get('/api/dashboards/:name', (c) => {
+    const d = known(loadDashboards(config.dir), c.req.param('name'));
+    return c.json({
+      ...d,
+      charts: d.charts.map((ch) =>
+        ch.source === undefined
+          ? ch
+          : { ...ch, description: ch.description ?? sourceDescriptions[ch.source] },
+      ),
+    });
+  });
+  app.post('/api/dashboards/:name/charts', requireRole('editor'), async (c) => addChartRoute(c));
   app.get('/api/dashboards/:name/charts/:chart', async (c) => {
     const d = known(loadDashboards(config.dir), c.req.param('name'));
     const chart = d.charts.find((x) => x.name === c.req.param('chart'));
@@ -198,16 +182,41 @@ export async function createDashboardsApi(
           hint: `charts: ${d.charts.map((x) => x.name).join(', ')}`,
         },
       );
-    boroughs ??= readBoroughs(config.zonesFile);
-    const params = filterParams(c.req.query(), boroughs);
-    const result = await runReadOnlyQuery(
-      warehouse,
-      bindPlaceholders(chart.sql),
-      limits(c.req.query('maxRows')),
-      params,
-    );
+    const params = filterParams(c.req.query(), boroughList());
+    const result =
+      chart.source !== undefined
+        ? await readSource(chart.source, sourceDeps)
+        : await runReadOnlyQuery(
+            warehouse,
+            bindPlaceholders(chart.sql ?? ''),
+            limits(c.req.query('maxRows')),
+            params,
+          );
     const { sql: _sql, ...shown } = chart;
     return c.json({ dashboard: d.dashboard, chart: shown, filters: params, ...result });
   });
+
+  /** A chart from SQL lab: checked as part of its dashboard's file, and its SQL must run. */
+  async function addChartRoute(c: Context<AuthEnv>) {
+    const body = await bodyOf(c);
+    const chart = body.chart;
+    if (typeof chart !== 'object' || chart === null || Array.isArray(chart))
+      throw new FareboxError('bad_request', 'send {chart: {name, title, type, sql, x?, y?}, title?}', {
+        where: 'chart',
+      });
+    const { sql } = chart as { sql?: unknown };
+    if (typeof sql === 'string')
+      await runReadOnlyQuery(
+        warehouse,
+        bindPlaceholders(sql),
+        { maxRows: 1, timeoutSeconds: config.timeoutSeconds },
+        filterParams({}, boroughList()),
+      );
+    const title = typeof body.title === 'string' && body.title.trim() !== '' ? body.title : undefined;
+    const saved = addChart(config.dir, c.req.param('name') ?? '', chart as Record<string, unknown>, title);
+    return c.json({ dashboard: saved.dashboard }, 201);
+  }
+
+  if (config.webDir !== undefined) app.route('/', webApp(config.webDir));
   return app;
 }

@@ -1,7 +1,9 @@
 /**
  * Dashboards are YAML files in FAREBOX_DASHBOARDS: `{ dashboard, title, charts: [{ name, title, type, sql,
- * x?, y? }] }`, checked with zod when loaded (an error names the file and the field). A chart's SQL may use
- * the filters `{from}`, `{to}` and `{borough}`, bound as ClickHouse query parameters when it runs.
+ * x?, y?, series? }] }`, checked with zod when loaded (an error names the file and the field). A chart's SQL
+ * may use the filters `{from}`, `{to}` and `{borough}`, bound as ClickHouse query parameters when it runs.
+ * A chart may instead read a built-in `source` that is not in the warehouse (sources.ts): the consumer lag,
+ * the scheduler's job runs, the transform project's lineage.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,14 +13,26 @@ import { FareboxError } from '../errors/index.ts';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, _ and - only');
 
-const chartSchema = z.strictObject({
-  name,
-  title: z.string().min(1),
-  type: z.enum(['line', 'bar', 'table', 'number', 'map', 'histogram']),
-  sql: z.string().min(1),
-  x: z.string().optional(),
-  y: z.union([z.string(), z.array(z.string())]).optional(),
-});
+export const chartTypes = ['line', 'bar', 'table', 'number', 'map', 'histogram', 'graph'] as const;
+export const chartSources = ['consumer_lag', 'job_runs', 'lineage'] as const;
+
+export const chartSchema = z
+  .strictObject({
+    name,
+    title: z.string().min(1),
+    type: z.enum(chartTypes),
+    sql: z.string().min(1).optional(),
+    source: z.enum(chartSources).optional(),
+    x: z.string().optional(),
+    y: z.union([z.string(), z.array(z.string())]).optional(),
+    /** A column whose values become one line or bar group each (the rows are long: x, series, y). */
+    series: z.string().optional(),
+    description: z.string().optional(),
+  })
+  .refine((c) => (c.sql === undefined) !== (c.source === undefined), {
+    message: 'give either sql or source, not both',
+    path: ['sql'],
+  });
 
 const dashboardSchema = z.strictObject({
   dashboard: name,
@@ -64,7 +78,11 @@ export function parseDashboard(file: string, text: string): Dashboard {
 
 /** Every dashboard of the folder, by name; a missing folder has none. */
 export function loadDashboards(dir: string): Map<string, Dashboard> {
-  const out = new Map<string, Dashboard>();
+  return new Map([...dashboardFiles(dir)].map(([k, v]) => [k, v.dashboard]));
+}
+
+function dashboardFiles(dir: string): Map<string, { file: string; dashboard: Dashboard }> {
+  const out = new Map<string, { file: string; dashboard: Dashboard }>();
   if (!fs.existsSync(dir)) return out;
   for (const f of fs.readdirSync(dir).sort()) {
     if (!/\.ya?ml$/.test(f)) continue;
@@ -72,7 +90,50 @@ export function loadDashboards(dir: string): Map<string, Dashboard> {
     const d = parseDashboard(file, fs.readFileSync(file, 'utf8'));
     if (out.has(d.dashboard))
       throw new FareboxError('bad_request', `two dashboards are named '${d.dashboard}'`, { where: file });
-    out.set(d.dashboard, d);
+    out.set(d.dashboard, { file, dashboard: d });
   }
   return out;
+}
+
+/**
+ * Adds a chart to a dashboard's file (made when there is no such dashboard yet), keeping the file's
+ * comments and layout; the file is checked whole before it replaces the old one.
+ */
+export function addChart(
+  dir: string,
+  dashboard: string,
+  chart: Record<string, unknown>,
+  newTitle?: string,
+): { file: string; dashboard: Dashboard } {
+  if (!name.safeParse(dashboard).success)
+    throw new FareboxError(
+      'bad_request',
+      `dashboard name '${dashboard}': lower-case letters, digits, _ and -`,
+      {
+        where: 'dashboard',
+      },
+    );
+  const existing = dashboardFiles(dir).get(dashboard);
+  const file = existing?.file ?? path.join(dir, `${dashboard}.yaml`);
+  const doc =
+    existing === undefined
+      ? new YAML.Document({ dashboard, title: newTitle ?? dashboard, charts: [] })
+      : YAML.parseDocument(fs.readFileSync(file, 'utf8'));
+  if (existing?.dashboard.charts.some((c) => c.name === chart.name))
+    throw new FareboxError(
+      'bad_request',
+      `dashboard '${dashboard}' already has a chart '${String(chart.name)}'`,
+      {
+        where: 'name',
+        hint: 'pick another chart name',
+      },
+    );
+  doc.addIn(['charts'], doc.createNode(chart));
+  const text = doc.toString({ lineWidth: 0 });
+  const checked = parseDashboard(file, text);
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+  return { file, dashboard: checked };
 }

@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'object_hash_mismatch'
   | 'object_io'
   | 'warehouse'
+  /** A read-only query was stopped on request (SQL lab's Cancel). */
+  | 'query_cancelled'
   /** The operational database (PGlite or PostgreSQL) failed. */
   | 'ops_db'
   /** The dbt-format project cannot be parsed or compiled: bad YAML or Jinja, unknown ref, ref cycle. */

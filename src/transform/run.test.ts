@@ -216,11 +216,14 @@ select k, day, v from pred.raw
     const reader = (async () => {
       while (!stop) {
         try {
-          const r = await warehouse.reader.query({
-            query: 'SELECT count() AS c FROM swap.slow',
-            format: 'JSONEachRow',
+          const c = await warehouse.withReader(async (reader) => {
+            const r = await reader.query({
+              query: 'SELECT count() AS c FROM swap.slow',
+              format: 'JSONEachRow',
+            });
+            return (await r.json<{ c: string }>())[0]?.c;
           });
-          seen.push(String((await r.json<{ c: string }>())[0]?.c));
+          seen.push(String(c));
         } catch (e) {
           seen.push(e instanceof Error ? e.message : String(e));
         }

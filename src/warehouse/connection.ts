@@ -15,10 +15,12 @@ export interface Warehouse {
   readonly dialect: Dialect;
   readonly client: ClickHouseClient;
   /**
-   * For people's queries. On chDB, settings given per query are SET on the connection's session and
-   * stick, so read-only queries get a connection of their own; over HTTP settings are per request.
+   * Runs `f` with a client for people's queries. On chDB, settings given per query are SET on the
+   * connection's session and stick, and a query sent while another runs on the same connection can get
+   * that one's output: so read-only queries take a connection of their own from a small pool, one query
+   * each at a time. Over HTTP, settings are per request and the one client serves every query.
    */
-  readonly reader: ClickHouseClient;
+  withReader<T>(f: (reader: ClickHouseClient) => Promise<T>): Promise<T>;
   /**
    * Inserts a pre-encoded JSONCompactEachRow body (one JSON array per line, in `columns` order). On chDB
    * the bytes go to the engine's parser as they are, with no copy into a JavaScript string.
@@ -49,17 +51,20 @@ async function openChdb(config: Extract<WarehouseConfig, { kind: 'chdb' }>, db: 
   const client = createClient({ ...quiet, connection: chdb as unknown as ChdbForClient });
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
   await client.command({ query: `USE ${db}` });
-  const reader = createClient({
-    ...quiet,
-    connection: createChdbConnection({ path: config.path }) as unknown as ChdbForClient,
-  });
-  await reader.command({ query: `USE ${db}` });
+  const readers = readerPool(async () => {
+    const reader = createClient({
+      ...quiet,
+      connection: createChdbConnection({ path: config.path }) as unknown as ChdbForClient,
+    });
+    await reader.command({ query: `USE ${db}` });
+    return reader;
+  }, chdbReaders);
   return {
     kind: 'chdb',
     database: config.database,
     dialect: dialectFor('chdb'),
     client,
-    reader,
+    withReader: (f) => readers.use(f),
     async insertEncoded({ table, columns, body, settings }) {
       if (body.byteLength === 0) return;
       await chdb.chdb.rawInsert({
@@ -71,8 +76,52 @@ async function openChdb(config: Extract<WarehouseConfig, { kind: 'chdb' }>, db: 
       });
     },
     close: async () => {
-      await reader.close();
+      await readers.close();
       await client.close();
+    },
+  };
+}
+
+/** How many read-only queries chDB runs at once; more wait their turn. */
+const chdbReaders = 4;
+
+/** Up to `size` clients, made when first needed; a caller waits for a free one. */
+function readerPool(make: () => Promise<ClickHouseClient>, size: number) {
+  const idle: ClickHouseClient[] = [];
+  const all: ClickHouseClient[] = [];
+  const waiting: ((c: ClickHouseClient) => void)[] = [];
+  let opening = 0;
+  const acquire = async (): Promise<ClickHouseClient> => {
+    const free = idle.pop();
+    if (free !== undefined) return free;
+    if (all.length + opening < size) {
+      opening++;
+      try {
+        const made = await make();
+        all.push(made);
+        return made;
+      } finally {
+        opening--;
+      }
+    }
+    return new Promise((resolve) => waiting.push(resolve));
+  };
+  const release = (c: ClickHouseClient): void => {
+    const next = waiting.shift();
+    if (next !== undefined) next(c);
+    else idle.push(c);
+  };
+  return {
+    async use<T>(f: (c: ClickHouseClient) => Promise<T>): Promise<T> {
+      const c = await acquire();
+      try {
+        return await f(c);
+      } finally {
+        release(c);
+      }
+    },
+    async close(): Promise<void> {
+      await Promise.all(all.map((c) => c.close()));
     },
   };
 }
@@ -97,7 +146,7 @@ async function openServer(
     database: config.database,
     dialect,
     client,
-    reader: client,
+    withReader: (f) => f(client),
     async insertEncoded({ table, columns, body, settings }) {
       if (body.byteLength === 0) return;
       const encoded = dialect.insertBody(table, columns, body);

@@ -1,6 +1,9 @@
 /** Read-only queries for people (`farebox query`, later SQL lab): ClickHouse's readonly setting, limits. */
 import { FareboxError } from '../errors/index.ts';
+import type { ClickHouseClient } from '@clickhouse/client';
 import type { Warehouse } from './connection.ts';
+
+const queryTag = (id: string): string => `farebox-query:${id}`;
 
 export interface QueryResult {
   columns: { name: string; type: string }[];
@@ -13,6 +16,8 @@ export interface QueryResult {
 export interface QueryLimits {
   maxRows: number;
   timeoutSeconds: number;
+  /** ClickHouse's query_id, so that `cancelQuery` can stop it. */
+  queryId?: string;
 }
 
 const defaultLimits: QueryLimits = { maxRows: 10_000, timeoutSeconds: 30 };
@@ -34,12 +39,26 @@ export async function runReadOnlyQuery(
       },
     );
   const started = Date.now();
+  return warehouse.withReader((reader) => run(reader, warehouse, sql, limits, started, params));
+}
+
+async function run(
+  reader: ClickHouseClient,
+  warehouse: Warehouse,
+  sql: string,
+  limits: QueryLimits,
+  started: number,
+  params: Record<string, unknown> | undefined,
+): Promise<QueryResult> {
+  // The tag lets cancelQuery find the query on chDB, which does not keep the query_id it is given.
+  const tag = limits.queryId === undefined ? '' : `/* ${queryTag(limits.queryId)} */ `;
   try {
-    const result = await warehouse.reader.query({
-      query: sql.trim().replace(/;\s*$/, ''),
+    const result = await reader.query({
+      query: tag + sql.trim().replace(/;\s*$/, ''),
       // JSONCompact (names and types in `meta`) is read by every ClickHouse version farebox supports.
       format: 'JSONCompact',
       ...(params === undefined ? {} : { query_params: params }),
+      ...(limits.queryId === undefined ? {} : { query_id: limits.queryId }),
       clickhouse_settings: {
         readonly: '2',
         max_execution_time: limits.timeoutSeconds,
@@ -62,12 +81,16 @@ export async function runReadOnlyQuery(
     const message = e instanceof Error ? e.message : String(e);
     const readonly = /readonly mode|READONLY/i.test(message) || (e as { code?: string }).code === '164';
     const timeout = /Timeout exceeded/i.test(message) || (e as { code?: string }).code === '159';
-    if (timeout && warehouse.kind === 'chdb')
+    const cancelled =
+      /QUERY_WAS_CANCELLED|was cancelled/i.test(message) || (e as { code?: string }).code === '394';
+    if ((timeout || cancelled) && warehouse.kind === 'chdb')
       // chDB hands the stopped query's unfinished output to the connection's next query: take it here.
-      await warehouse.reader
+      await reader
         .query({ query: 'SELECT 1', format: 'JSONCompact' })
         .then((r) => r.text())
         .catch(() => undefined);
+    if (cancelled)
+      throw new FareboxError('query_cancelled', 'query cancelled', { cause: e, where: limits.queryId });
     if (timeout)
       throw new FareboxError(
         'warehouse',
@@ -87,4 +110,18 @@ export async function runReadOnlyQuery(
       },
     );
   }
+}
+
+/**
+ * Stops a running query by its query_id (`KILL QUERY … ASYNC`, on the writing client: a read-only one may
+ * not kill). True when ClickHouse found the query.
+ */
+export async function cancelQuery(warehouse: Warehouse, queryId: string): Promise<boolean> {
+  const r = await warehouse.client.query({
+    query: `KILL QUERY WHERE query_id = {id:String}
+      OR (position(query, {tag:String}) > 0 AND position(query, 'KILL QUERY') = 0) ASYNC`,
+    format: 'JSONEachRow',
+    query_params: { id: queryId, tag: queryTag(queryId) },
+  });
+  return (await r.json()).length > 0;
 }
