@@ -10,6 +10,7 @@ import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { roles } from '../src/cli/roles.ts';
+import { exportSupersetBundle } from '../src/dashboards/superset.ts';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const read = (file: string) => fs.readFileSync(path.join(repo, file), 'utf8');
@@ -142,6 +143,7 @@ interface Service {
   privileged?: boolean;
   ports?: string[];
   volumes?: string[];
+  user?: string;
 }
 interface Compose {
   services: Record<string, Service>;
@@ -308,5 +310,68 @@ describe('deploy/compose.yaml', () => {
     const volume = dags.volumes![0]!.split(':')[0];
     expect(services.airflow?.volumes?.some((v) => v.startsWith(`${volume}:/opt/airflow/dags`))).toBe(true);
     expect(services.superset?.profiles).toEqual(['superset']);
+  });
+
+  it("imports farebox's dashboards into Superset at start: exported by a one-shot job into a shared volume", () => {
+    const job = services['superset-bundle']!;
+    const superset = services.superset!;
+    expect(job.profiles).toEqual(['superset']);
+    expect(job.image).toBe('farebox:local');
+    const args = job.command as string[];
+    expect(args.slice(0, 2)).toEqual(['dashboards', 'export-superset']);
+    const zip = args[2]!;
+    const [volume, jobMount] = job.volumes![0]!.split(':') as [string, string];
+    expect(zip.startsWith(`${jobMount}/`)).toBe(true);
+    expect(zip).toMatch(/\.zip$/);
+
+    // Superset reaches the compose ClickHouse as farebox's user and database; no password in the URL.
+    const url = new URL(args[args.indexOf('--clickhouse-url') + 1]!);
+    const ch = services.clickhouse!.environment!;
+    expect(names).toContain(url.hostname);
+    expect(url.hostname).toBe('clickhouse');
+    expect(url.port).toBe('8123');
+    expect(url.username).toBe(ch.CLICKHOUSE_USER);
+    expect(url.pathname).toBe(`/${String(ch.CLICKHOUSE_DB)}`);
+    expect(url.password).toBe('');
+
+    // Superset reads the same file from the same volume, after the job finished and ClickHouse is healthy.
+    const supersetMount = superset.volumes?.find((v) => v.startsWith(`${volume}:`))?.split(':');
+    expect(supersetMount?.[2]).toBe('ro');
+    const importedZip = `${supersetMount?.[1]}${zip.slice(jobMount.length)}`;
+    expect(superset.depends_on).toMatchObject({
+      'superset-bundle': { condition: 'service_completed_successfully' },
+      clickhouse: { condition: 'service_healthy' },
+    });
+    expect(superset.image).toMatch(/^apache\/superset:6\./);
+    expect(superset.environment?.SUPERSET_FEATURE_ENABLE_TEMPLATE_PROCESSING).toBe('true');
+    expect(superset.environment?.CLICKHOUSE_PASSWORD).toBe(ch.CLICKHOUSE_PASSWORD);
+
+    // The start command, in order: driver, metadata DB, admin, roles, import, password, server.
+    const [sh, c, script] = superset.command as string[];
+    expect([sh, c]).toEqual(['sh', '-c']);
+    const steps = [
+      /uv pip install [^&]*clickhouse-connect==[\d.]+/,
+      /superset db upgrade/,
+      /superset fab create-admin --username admin/,
+      /superset init/,
+      new RegExp(`superset import-dashboards -p ${importedZip.replace(/[.]/g, '\\.')} -u admin`),
+      /superset set-database-uri -d (\w+) --skip_create\s+-u "([^"]+)"/,
+      /\/usr\/bin\/run-server\.sh$/,
+    ];
+    const at = steps.map((re) => script!.search(re));
+    for (const [i, pos] of at.entries()) expect(pos, String(steps[i])).toBeGreaterThanOrEqual(0);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+
+    // The password goes in after the import, under the database name and URI the bundle holds.
+    const [, dbName, uri] = /superset set-database-uri -d (\w+) --skip_create\s+-u "([^"]+)"/.exec(script!)!;
+    const exported = exportSupersetBundle({
+      dashboardsDir: path.join(repo, 'dashboards'),
+      warehouse: { kind: 'chdb', path: '/unused', database: 'farebox' },
+      clickhouseUrl: url.href,
+    }).summary.database;
+    expect(dbName).toBe(exported.name);
+    // `$${…}` is compose's escape: the shell in the container reads CLICKHOUSE_PASSWORD from the environment.
+    expect(uri).toBe(exported.uri.replace('@', () => ':$${CLICKHOUSE_PASSWORD}@'));
+    expect(exported.uri).not.toContain(String(ch.CLICKHOUSE_PASSWORD));
   });
 });

@@ -9,3 +9,12 @@ export {
 export { addChart, loadDashboards, parseDashboard, type Chart, type Dashboard } from './definitions.ts';
 export { isRole, openUsers, userRoles, type Session, type User, type UserRole, type Users } from './users.ts';
 export { ensureFirstAdmin, type FirstAdmin } from './first-admin.ts';
+export {
+  describeSupersetExport,
+  exportSupersetBundle,
+  supersetDatabaseUri,
+  toSupersetSql,
+  type SupersetBundle,
+  type SupersetExportConfig,
+  type SupersetExportSummary,
+} from './superset.ts';
