@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'deploy/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'deploy/**/*.test.ts', 'web/src/**/*.test.ts'],
           exclude: [...configDefaults.exclude, '**/*.int.test.ts'],
           testTimeout: 30_000,
         },

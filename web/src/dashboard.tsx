@@ -3,30 +3,10 @@
  * relative range (the last hour …) moves with each refresh.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, type Dashboard as DashboardDef, type Filters } from './api.ts';
+import { api, type Dashboard as DashboardDef } from './api.ts';
 import { Chart } from './chart.tsx';
+import { filtersOf, ranges, refreshes } from './filters.ts';
 import { go, type Route } from './route.ts';
-
-const ranges: Record<string, { label: string; ms?: number }> = {
-  '1h': { label: 'Last hour', ms: 3_600_000 },
-  '24h': { label: 'Last 24 hours', ms: 86_400_000 },
-  '7d': { label: 'Last 7 days', ms: 7 * 86_400_000 },
-  '30d': { label: 'Last 30 days', ms: 30 * 86_400_000 },
-  all: { label: 'All time' },
-  custom: { label: 'Custom…' },
-};
-const refreshes: Record<string, string> = { off: 'Off', '10': '10 s', '30': '30 s', '60': '1 min' };
-
-/** The filters a route's parameters stand for, at time `now`. */
-export function filtersOf(params: URLSearchParams, now: number): Filters {
-  const range = params.get('range') ?? 'all';
-  const borough = params.get('borough') ?? '';
-  if (range === 'custom') return { from: params.get('from') ?? '', to: params.get('to') ?? '', borough };
-  const ms = ranges[range]?.ms;
-  return ms === undefined
-    ? { from: '', to: '', borough }
-    : { from: new Date(now - ms).toISOString(), to: new Date(now + 60_000).toISOString(), borough };
-}
 
 export function DashboardPage({ name, route }: { name: string; route: Route }) {
   const [def, setDef] = useState<DashboardDef | { error: string; hint?: string } | undefined>(undefined);
