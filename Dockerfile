@@ -2,8 +2,8 @@
 #
 # farebox: one image for every role. The command picks the role:
 #   docker run farebox serve gateway | serve registry | serve sink | serve scheduler | serve simulator
-# Node 24 runs the TypeScript sources directly (type stripping): there is no build step, only the
-# production dependencies. Build for linux/amd64: chDB's native library (embedded mode only) is x64 here.
+# Node 24 runs the TypeScript sources directly (type stripping): the only build is the web app's, the rest
+# is the production dependencies. Build for linux/amd64: chDB's native library (embedded mode only) is x64 here.
 # Checked by deploy/container.test.ts (parsed, never built on the build machines: they have no Docker).
 
 # Stage 1: production node_modules only (npm ci --omit=dev leaves out the `node` devDependency and the
@@ -15,7 +15,18 @@ COPY vendor/ ./vendor/
 RUN npm ci --omit=dev --no-audit --no-fund \
   && npm cache clean --force
 
-# Stage 2: the runtime. App files stay root-owned and read-only to the farebox user (uid 10001); its only
+# Stage 2: the dashboards web app (web/ → web/dist), built with the dev dependencies (Vite, Preact, ECharts,
+# CodeMirror), of which only the built files reach the runtime. --ignore-scripts: building it needs no
+# native module, and the `node` devDependency's shim would shadow the image's own Node 24.
+FROM node:24-slim AS web
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY vendor/ ./vendor/
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY web/ ./web/
+RUN node node_modules/vite/bin/vite.js build --config web/vite.config.ts
+
+# Stage 3: the runtime. App files stay root-owned and read-only to the farebox user (uid 10001); its only
 # writable place is FAREBOX_HOME.
 FROM node:24-slim
 LABEL org.opencontainers.image.title="farebox" \
@@ -45,6 +56,7 @@ COPY transform/ ./transform/
 COPY pipelines/ ./pipelines/
 COPY syncs/ ./syncs/
 COPY dashboards/ ./dashboards/
+COPY --from=web /app/web/dist ./web/dist/
 
 USER 10001:10001
 VOLUME ["/var/lib/farebox"]

@@ -34,11 +34,12 @@ describe('Dockerfile', () => {
     expect(froms[0]!.getBuildStage()).toBeTruthy();
   });
 
-  it('installs production dependencies with npm ci, never npm install', () => {
+  it('installs production dependencies with npm ci, never npm install, and builds the web app', () => {
     const runs = instructions
       .filter((i) => i.getKeyword() === 'RUN')
       .map((i) => i.getArgumentsContent() ?? '');
     expect(runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r))).toBe(true);
+    expect(runs.some((r) => r.includes('vite') && r.includes('build --config web/vite.config.ts'))).toBe(true);
     for (const r of runs) expect(r).not.toMatch(/\bnpm (install|i|add)\b/);
   });
 
@@ -60,6 +61,11 @@ describe('Dockerfile', () => {
     ])
       expect(copied).toContain(needed);
     expect(copied).toContain('/app/node_modules'); // from the deps stage
+    expect(copied).toContain('/app/web/dist'); // the built web app, from the web stage
+    // The runtime serves web/dist where the dashboards role looks for it (config: <repo>/web/dist).
+    const web = inFinal('COPY').find((c) => args(c).includes('/app/web/dist'));
+    expect(web && args(web).at(-1)).toBe('./web/dist/');
+    expect(web?.getTextContent()).toMatch(/^COPY --from=web /);
     for (const source of copied.filter((c) => !c.startsWith('/')))
       expect(fs.existsSync(path.join(repo, source)), source).toBe(true);
   });
