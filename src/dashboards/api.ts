@@ -11,11 +11,11 @@ import { FareboxError, isFareboxError, type ErrorCode } from '../errors/index.ts
 import { errorBody } from '../ingest/index.ts';
 import type { EventLog } from '../log/index.ts';
 import type { OpsDb } from '../opsdb/index.ts';
-import { runReadOnlyQuery, type Warehouse } from '../warehouse/index.ts';
+import { runReadOnlyQuery, type QueryLimits, type Warehouse } from '../warehouse/index.ts';
 import { authenticate, requireRole, sessionCookie, tokenOf, type AuthEnv } from './auth.ts';
 import { bodyOf, text } from './body.ts';
 import { addChart, loadDashboards, type Dashboard } from './definitions.ts';
-import { bindPlaceholders, filterParams, readBoroughs } from './filters.ts';
+import { bindFilters, filterParams, readBoroughs } from './filters.ts';
 import { labRoutes } from './lab-routes.ts';
 import { readSource, sourceDescriptions } from './sources.ts';
 import { isRole, openUsers } from './users.ts';
@@ -64,6 +64,13 @@ const statusOf: Partial<Record<ErrorCode, 400 | 401 | 403 | 404 | 409>> = {
   transform_invalid: 400,
   query_cancelled: 409,
 };
+
+/** Base64 bytes as text for people: UTF-8 (invalid bytes as �), at most 200 characters. */
+function decodeSample(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  const text = Buffer.from(v, 'base64').toString('utf8');
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
 
 function known(dashboards: Map<string, Dashboard>, name: string): Dashboard {
   const d = dashboards.get(name);
@@ -186,15 +193,17 @@ export async function createDashboardsApi(
     const result =
       chart.source !== undefined
         ? await readSource(chart.source, sourceDeps)
-        : await runReadOnlyQuery(
-            warehouse,
-            bindPlaceholders(chart.sql ?? ''),
-            limits(c.req.query('maxRows')),
-            params,
-          );
+        : await runChartSql(chart.sql ?? '', limits(c.req.query('maxRows')), params);
+    for (const column of chart.base64 ?? [])
+      for (const row of result.rows) row[column] = decodeSample(row[column]);
     const { sql: _sql, ...shown } = chart;
     return c.json({ dashboard: d.dashboard, chart: shown, filters: params, ...result });
   });
+
+  function runChartSql(sql: string, queryLimits: QueryLimits, values: ReturnType<typeof filterParams>) {
+    const bound = bindFilters(sql, values, warehouse.dialect);
+    return runReadOnlyQuery(warehouse, bound.sql, queryLimits, bound.params);
+  }
 
   /** A chart from SQL lab: checked as part of its dashboard's file, and its SQL must run. */
   async function addChartRoute(c: Context<AuthEnv>) {
@@ -206,9 +215,8 @@ export async function createDashboardsApi(
       });
     const { sql } = chart as { sql?: unknown };
     if (typeof sql === 'string')
-      await runReadOnlyQuery(
-        warehouse,
-        bindPlaceholders(sql),
+      await runChartSql(
+        sql,
         { maxRows: 1, timeoutSeconds: config.timeoutSeconds },
         filterParams({}, boroughList()),
       );

@@ -88,6 +88,33 @@ describe('built-in sources', () => {
   });
 });
 
+describe('chart columns of bytes', () => {
+  it("shows a dead letter's raw bytes as text, cut at 200 characters", async () => {
+    const long = `{"trip_id": "t-1", "note": "${'x'.repeat(300)}"}`;
+    await f.warehouse.client.insert({
+      table: 'dead_letters',
+      format: 'JSONEachRow',
+      values: [
+        {
+          topic: 'trip_completed',
+          partition: 0,
+          offset: 7,
+          event_type: 'trip_completed',
+          stage: 'decode',
+          reason: 'not JSON',
+          raw_base64: Buffer.from(long).toString('base64'),
+          headers: {},
+          received_at: '2025-02-01 08:00:00.000',
+        },
+      ],
+    });
+    const body = await f.json(
+      await f.call('/api/dashboards/pipeline/charts/dead_letters_by_stage_reason', { token: vic }),
+    );
+    expect(body.rows[0]?.sample).toBe(`${long.slice(0, 200)}…`);
+  });
+});
+
 describe('charts saved from SQL lab', () => {
   const chart = {
     name: 'fares_by_borough',

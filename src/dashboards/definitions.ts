@@ -28,6 +28,8 @@ export const chartSchema = z
     /** A column whose values become one line or bar group each (the rows are long: x, series, y). */
     series: z.string().optional(),
     description: z.string().optional(),
+    /** Columns holding bytes as base64, shown as (at most 200 characters of) UTF-8 text. */
+    base64: z.array(z.string()).optional(),
   })
   .refine((c) => (c.sql === undefined) !== (c.source === undefined), {
     message: 'give either sql or source, not both',

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import { FareboxError } from '../errors/index.ts';
+import { sqlString, type Dialect } from '../warehouse/index.ts';
 
 const types = { from: 'DateTime64(3)', to: 'DateTime64(3)', borough: 'String' } as const;
 export type FilterName = keyof typeof types;
@@ -17,9 +18,26 @@ const defaults: Record<FilterName, string> = {
   borough: '',
 };
 
-/** The SQL with `{from}` … turned into typed parameters. */
-export function bindPlaceholders(sql: string): string {
-  return sql.replace(/\{(from|to|borough)\}/g, (_, n: FilterName) => `{${n}:${types[n]}}`);
+/**
+ * A chart's SQL with its filters bound: as typed query parameters (`{from:DateTime64(3)}` …), only those
+ * the SQL uses; on servers older than 22.8, which have no query parameters, as literals. The values were
+ * checked by filterParams first (dates normalised, boroughs from the zone table) and are quoted anyway.
+ */
+export function bindFilters(
+  sql: string,
+  values: Record<FilterName, string>,
+  dialect: Pick<Dialect, 'name'>,
+): { sql: string; params: Record<string, string> } {
+  const params: Record<string, string> = {};
+  const bound = sql.replace(/\{(from|to|borough)\}/g, (_, n: FilterName) => {
+    if (dialect.name === 'legacy')
+      return n === 'borough'
+        ? sqlString(values[n])
+        : `toDateTime(${sqlString(values[n].slice(0, 19))}, 'UTC')`;
+    params[n] = values[n];
+    return `{${n}:${types[n]}}`;
+  });
+  return { sql: bound, params };
 }
 
 function dateTime(filter: string, value: string): string {

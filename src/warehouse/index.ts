@@ -6,7 +6,7 @@ export { dialectFor, sqlString, type Dialect } from './dialect.ts';
 export { tables, tableDef, type TableDef } from './tables.ts';
 export { migrate, migrations, rawTables, readerViews, type Migration } from './migrations.ts';
 export type { CommittedRange, Sink, SinkDeps, SinkStats } from './sink.ts';
-export { cancelQuery, runReadOnlyQuery, type QueryResult } from './query.ts';
+export { cancelQuery, runReadOnlyQuery, type QueryLimits, type QueryResult } from './query.ts';
 export { collectStatus, type PipelineStatus, type TypeStatus } from './status.ts';
 export { replayDeadLetters, type ReplayFilter } from './replay.ts';
 

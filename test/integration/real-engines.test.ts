@@ -5,7 +5,7 @@
  * farebox code) reads farebox's topic.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEngines, type Engines } from '../../src/cli/engines.ts';
 import { eventTypes } from '../../src/contracts/index.ts';
@@ -13,7 +13,8 @@ import { createSimulator, loadZones } from '../../src/simulate/index.ts';
 import { collectStatus, type PipelineStatus, type Warehouse } from '../../src/warehouse/index.ts';
 import { realFiles, rows, scalar } from '../helpers.ts';
 import { endpoints } from '../services.ts';
-import { createStack, farebox, node, type Role, type Stack } from './stack.ts';
+import { buildWebApp } from '../browser.ts';
+import { createStack, farebox, freePort, node, type Role, type Stack } from './stack.ts';
 
 let stack: Stack;
 let engines: Engines;
@@ -126,6 +127,60 @@ describe('farebox on Kafka, S3 and a ClickHouse server, one process per role', (
       expect(visible, type).toBe(distinct);
       expect(visible, type).toBeGreaterThan(0);
     }
+  });
+
+  it('serves the dashboards as a role of its own: the web app, sign-in, the charts on Kafka and the server', async () => {
+    await buildWebApp();
+    const port = await freePort();
+    const extra = { FAREBOX_DASHBOARDS_PORT: String(port), FAREBOX_OPS_DB: endpoints().postgres };
+    const env = { ...process.env, ...stack.env, ...extra };
+    const name = `ana_${randomUUID().slice(0, 8)}`;
+    execFileSync(node, [farebox, 'dashboards', 'add-user', name, '--role', 'viewer', '--password-stdin'], {
+      env,
+      input: 'a long password',
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    await stack.start('dashboards', extra);
+    const url = `http://127.0.0.1:${port}`;
+    expect(await (await fetch(`${url}/`)).text()).toContain('<div id="app">');
+    expect((await fetch(`${url}/api/me`)).status).toBe(401);
+    const session = await fetch(`${url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name, password: 'a long password' }),
+    });
+    const { token } = (await session.json()) as { token: string };
+    const get = async (route: string) => {
+      const res = await fetch(`${url}${route}`, { headers: { authorization: `Bearer ${token}` } });
+      const body = (await res.json()) as { rows: Record<string, unknown>[] };
+      expect(res.status, `${route}: ${JSON.stringify(body)}`).toBe(200);
+      return body.rows;
+    };
+    // The consumer lag from Kafka, matching the status the pipeline reports.
+    const lag = await get('/api/dashboards/pipeline/charts/consumer_lag');
+    expect(lag.map((r) => [r.type, r.produced, r.lag])).toEqual(
+      status.types.map((t) => [t.type, t.produced, 0]),
+    );
+    // Charts over the raw tables, in the server's dialect.
+    const fresh = await get('/api/dashboards/pipeline/charts/table_freshness');
+    expect(Number(fresh.find((r) => r.table === 'trips')?.rows)).toBe(
+      await scalar(warehouse, 'SELECT count() FROM trips'),
+    );
+    const perSecond = await get('/api/dashboards/pipeline/charts/events_per_second');
+    expect(perSecond.length).toBeGreaterThan(0);
+    const dead = await get('/api/dashboards/pipeline/charts/dead_letters_by_stage_reason');
+    expect(dead.reduce((n, r) => n + Number(r.events), 0)).toBe(status.totals.deadLettered);
+    expect((await get('/api/dashboards/fleet/charts/vehicle_positions')).length).toBeGreaterThan(0);
+    // The server refuses writes for the read-only user, and the role refuses what a viewer may not do.
+    const drop = await fetch(`${url}/api/query`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sql: 'DROP TABLE raw_trips' }),
+    });
+    expect(drop.status).toBe(403);
+    expect((await fetch(`${url}/api/users`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(
+      403,
+    );
   });
 
   it('shared the partitions between the two sinks, which loaded every event once between them', async () => {
