@@ -215,6 +215,20 @@ describe('the dashboards web app in Chromium', () => {
     await context.close();
   });
 
+  it('refreshes by itself: the live charts run again over a range that moves with the clock', async () => {
+    const { context, page } = await signedIn('admin', adminPassword);
+    const chartRequest = () =>
+      page.waitForRequest((r) => r.url().includes('/charts/trips_per_minute'), { timeout: 25_000 });
+    const first = chartRequest();
+    await page.goto(`${info.url}/#/d/fleet?range=1h&refresh=10`);
+    const firstFrom = new URL((await first).url()).searchParams.get('from') ?? '';
+    expect((await chartStates(page)).trips_per_minute).toMatch(/^ready:[1-9]/);
+    const again = new URL((await chartRequest()).url()).searchParams.get('from') ?? '';
+    expect(Date.parse(again) - Date.parse(firstFrom)).toBeGreaterThanOrEqual(9_000);
+    expect(await page.locator('select[name=refresh]').inputValue()).toBe('10');
+    await context.close();
+  });
+
   it('runs SQL in SQL lab with completion, the schema, CSV, history, refusal and cancel', async () => {
     const { context, page } = await signedIn('admin', adminPassword);
     await page.goto(`${info.url}/#/sql`);
