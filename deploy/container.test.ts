@@ -10,7 +10,7 @@ import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { roles } from '../src/cli/roles.ts';
-import { exportSupersetBundle } from '../src/dashboards/superset.ts';
+import { exportSupersetBundle } from '../src/dashboards/superset/index.ts';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const read = (file: string) => fs.readFileSync(path.join(repo, file), 'utf8');
@@ -39,7 +39,9 @@ describe('Dockerfile', () => {
       .filter((i) => i.getKeyword() === 'RUN')
       .map((i) => i.getArgumentsContent() ?? '');
     expect(runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r))).toBe(true);
-    expect(runs.some((r) => r.includes('vite') && r.includes('build --config web/vite.config.ts'))).toBe(true);
+    expect(runs.some((r) => r.includes('vite') && r.includes('build --config web/vite.config.ts'))).toBe(
+      true,
+    );
     for (const r of runs) expect(r).not.toMatch(/\bnpm (install|i|add)\b/);
   });
 

@@ -17,4 +17,4 @@ export {
   type SupersetBundle,
   type SupersetExportConfig,
   type SupersetExportSummary,
-} from './superset.ts';
+} from './superset/index.ts';

@@ -27,7 +27,7 @@ import {
   supersetEnv,
   supersetPython,
 } from '../../services/superset.ts';
-import { exportSupersetBundle, type SupersetExportSummary } from '../../src/dashboards/superset.ts';
+import { exportSupersetBundle, type SupersetExportSummary } from '../../src/dashboards/superset/index.ts';
 import type { WarehouseConfig } from '../../src/config/index.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'farebox-superset-import-'));
