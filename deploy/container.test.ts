@@ -39,6 +39,10 @@ describe('Dockerfile', () => {
       .filter((i) => i.getKeyword() === 'RUN')
       .map((i) => i.getArgumentsContent() ?? '');
     expect(runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r))).toBe(true);
+    // chDB's 540 MB engine only when asked for: the roles in containers use a ClickHouse server.
+    expect(runs.some((r) => r.includes('[ "$EMBEDDED" = true ] || echo --omit=optional'))).toBe(true);
+    const arg = instructions.find((i) => i.getKeyword() === 'ARG');
+    expect(arg?.getArgumentsContent()).toBe('EMBEDDED=false');
     expect(runs.some((r) => r.includes('vite') && r.includes('build --config web/vite.config.ts'))).toBe(
       true,
     );

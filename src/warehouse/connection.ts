@@ -4,9 +4,9 @@
  */
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
-import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
+import type { ChdbConnection, createChdbConnection } from 'chdb/connection';
 import type { WarehouseConfig } from '../config/index.ts';
-import { wrapError } from '../errors/index.ts';
+import { FareboxError, wrapError } from '../errors/index.ts';
 import { dialectFor, type Dialect } from './dialect.ts';
 
 export interface Warehouse {
@@ -45,7 +45,28 @@ function quoteIdent(name: string): string {
   return `\`${name.replaceAll('\\', '\\\\').replaceAll('`', '\\`')}\``;
 }
 
+/**
+ * chDB's engine (a 540 MB native library) is loaded only for the embedded warehouse: the container image
+ * leaves it out unless built with EMBEDDED=true, and the roles on a ClickHouse server never need it.
+ */
+async function loadChdb(): Promise<{ createChdbConnection: typeof createChdbConnection }> {
+  try {
+    return await import('chdb/connection');
+  } catch (e) {
+    throw new FareboxError(
+      'config_invalid',
+      `the embedded warehouse (chDB) is not installed here: ${(e as Error).message}`,
+      {
+        cause: e,
+        where: 'FAREBOX_WAREHOUSE',
+        hint: 'use a ClickHouse server (FAREBOX_WAREHOUSE=http://user:password@host:8123/farebox), or, in the container image, build it with --build-arg EMBEDDED=true',
+      },
+    );
+  }
+}
+
 async function openChdb(config: Extract<WarehouseConfig, { kind: 'chdb' }>, db: string): Promise<Warehouse> {
+  const { createChdbConnection } = await loadChdb();
   // chdb builds on @clickhouse/client-common, whose types are a copy of the client's: same shape, other module.
   const chdb: ChdbConnection = createChdbConnection({ path: config.path });
   const client = createClient({ ...quiet, connection: chdb as unknown as ChdbForClient });
@@ -174,6 +195,7 @@ async function openServer(
 /** Opens the warehouse and makes sure its database exists and is the default for every query. */
 export async function openWarehouse(config: WarehouseConfig): Promise<Warehouse> {
   const db = quoteIdent(config.database);
+  if (config.kind === 'chdb') await loadChdb();
   try {
     return config.kind === 'chdb' ? await openChdb(config, db) : await openServer(config, db);
   } catch (e) {
