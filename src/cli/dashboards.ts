@@ -27,7 +27,7 @@ async function readStdin(): Promise<string> {
 
 export function dashboardsCommand(configFrom: (cmd: Command) => Config): Command {
   const cmd = new Command('dashboards').description(
-    'users of the dashboards API (viewer, editor, admin); the dashboards as a Superset bundle',
+    'users of the dashboards web app (viewer, editor, admin); the dashboards as a Superset bundle',
   );
   cmd
     .command('add-user')

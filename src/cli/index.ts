@@ -75,13 +75,16 @@ Roles:
   simulator   the fleet simulator
   scheduler   runs pipelines/*.yaml on their schedules; history and leases in FAREBOX_OPS_DB (PostgreSQL:
               start several, each run is taken by one)
+  dashboards  the dashboards web app and SQL lab on --dashboards-port (8788); users in FAREBOX_OPS_DB
+              (add one: farebox dashboards add-user NAME --role admin --password-stdin)
 
 Example, each in its own terminal:
   export FAREBOX_LOG=kafka://127.0.0.1:9092 FAREBOX_REGISTRY=http://127.0.0.1:8081
   export FAREBOX_OBJECTS='s3://media?endpoint=http://127.0.0.1:9000' FAREBOX_WAREHOUSE=http://default:@127.0.0.1:8123/farebox
   npx farebox serve registry
   npx farebox serve gateway
-  npx farebox serve sink        # and again, for a second sink in the same group`,
+  npx farebox serve sink        # and again, for a second sink in the same group
+  npx farebox serve dashboards  # then open http://127.0.0.1:8788/`,
     )
     .action(async (wanted: string[], _opts: unknown, cmd: Command) => {
       const unknown = wanted.filter((r) => !(roles as readonly string[]).includes(r));

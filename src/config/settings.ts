@@ -256,7 +256,7 @@ export const settings = [
     env: 'FAREBOX_DASHBOARDS_PORT',
     flag: '--dashboards-port',
     default: '8788',
-    help: 'HTTP port of the dashboards API (farebox serve dashboards)',
+    help: 'HTTP port of the dashboards web app and its API (farebox serve dashboards)',
   },
   {
     key: 'dashboardsAnonymous',
