@@ -10,7 +10,7 @@ import { Hono } from 'hono';
 
 const notBuilt = `<!doctype html><meta charset="utf-8"><title>farebox</title>
 <body style="font-family: system-ui; max-width: 40em; margin: 4em auto">
-<h1>farebox dashboards</h1><p>The web app is not built yet. Run <code>npm run build:web</code> (npm ci does it too),
+<h1>farebox dashboards</h1><p>The web app is not built yet. Run <code>npm run build:web</code> (npm start does it first),
 then reload this page. The API is up under <code>/api</code>.</p>`;
 
 export function webApp(dir: string): Hono {
