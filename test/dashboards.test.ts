@@ -12,7 +12,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunInfo } from '../src/cli/run-file.ts';
 import { buildWebApp, chartStates, dataPixels, launchChromium, shoot } from './browser.ts';
-import { dataDir, repo, tempHome } from './helpers.ts';
+import { controlApi, dataDir, repo, tempHome } from './helpers.ts';
 
 const home = await tempHome('dashboards');
 const dashboards = path.join(home, 'dashboards');
@@ -52,20 +52,7 @@ let adminPassword: string;
 let browser: Browser;
 const pageErrors: string[] = [];
 
-async function v1<T>(route: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${info.url}${route}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${route}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
-const count = async (sql: string): Promise<number> =>
-  Number(
-    Object.values((await v1<{ rows: Record<string, unknown>[] }>('/v1/query', { sql })).rows[0] ?? {})[0],
-  );
+const { call: v1, count } = controlApi(() => info);
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
   const start = Date.now();
@@ -297,12 +284,7 @@ describe('the dashboards web app in Chromium', () => {
 
   it('lets an editor save a query as a chart of a new dashboard, which then renders', async () => {
     const password = 'editor password';
-    const add = await fetch(`${info.url}/api/users`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', cookie: await adminCookie() },
-      body: JSON.stringify({ name: 'eve', password, role: 'editor' }),
-    });
-    expect(add.status).toBe(201);
+    await addUser('eve', password, 'editor');
     const { context, page } = await signedIn('eve', password);
     await page.goto(`${info.url}/#/sql`);
     await setSql(
@@ -334,12 +316,7 @@ describe('the dashboards web app in Chromium', () => {
 
   it('keeps a viewer to viewing: no admin page, no saving, and the API says the same', async () => {
     const password = 'viewer password';
-    const add = await fetch(`${info.url}/api/users`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', cookie: await adminCookie() },
-      body: JSON.stringify({ name: 'vic', password, role: 'viewer' }),
-    });
-    expect(add.status).toBe(201);
+    await addUser('vic', password, 'viewer');
     const { context, page } = await signedIn('vic', password);
     expect(await page.locator('nav.top a').allTextContents()).not.toContain('Users');
     await page.goto(`${info.url}/#/admin/users`);
@@ -382,13 +359,18 @@ describe('the dashboards web app in Chromium', () => {
   });
 });
 
-/** The admin's session cookie, for API calls the UI's other users need made first. */
-async function adminCookie(): Promise<string> {
-  const res = await fetch(`${info.url}/api/session`, {
+/** Adds a user through the API, as the admin (the UI's own form is tested on the users page). */
+async function addUser(name: string, password: string, role: string): Promise<void> {
+  const session = await fetch(`${info.url}/api/session`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'admin', password: adminPassword }),
   });
-  const { token } = (await res.json()) as { token: string };
-  return `farebox_session=${token}`;
+  const { token } = (await session.json()) as { token: string };
+  const res = await fetch(`${info.url}/api/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ name, password, role }),
+  });
+  expect(res.status, await res.clone().text()).toBe(201);
 }

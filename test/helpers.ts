@@ -31,3 +31,24 @@ export async function scalar(warehouse: Warehouse, query: string): Promise<numbe
   const [row] = await rows<Record<string, string>>(warehouse, query);
   return Number(Object.values(row ?? {})[0]);
 }
+
+/** The control API of a running `farebox up` (its URL and token from run.json): JSON in, JSON out. */
+export function controlApi(info: () => { url: string; token: string }) {
+  const call = async <T>(route: string, body?: unknown): Promise<T> => {
+    const { url, token } = info();
+    const res = await fetch(`${url}${route}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${route}: ${res.status} ${text}`);
+    return JSON.parse(text) as T;
+  };
+  /** The first value of the first row of a query. */
+  const count = async (sql: string): Promise<number> => {
+    const r = await call<{ rows: Record<string, unknown>[] }>('/v1/query', { sql });
+    return Number(Object.values(r.rows[0] ?? {})[0] ?? 0);
+  };
+  return { call, count };
+}

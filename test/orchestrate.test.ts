@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunInfo } from '../src/cli/run-file.ts';
 import { createSimulator, loadZones } from '../src/simulate/index.ts';
-import { repo, tempHome, testConfig } from './helpers.ts';
+import { controlApi, repo, tempHome, testConfig } from './helpers.ts';
 
 const intervalSeconds = 15;
 const home = await tempHome('orchestrate');
@@ -78,21 +78,7 @@ let up: ChildProcess;
 let output = '';
 let info: RunInfo;
 
-async function call<T>(route: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${info.url}${route}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${route}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
-
-const count = async (sql: string): Promise<number> => {
-  const r = await call<{ rows: Record<string, unknown>[] }>('/v1/query', { sql });
-  return Number(Object.values(r.rows[0] ?? {})[0] ?? 0);
-};
+const { call, count } = controlApi(() => info);
 
 beforeAll(async () => {
   up = spawn(process.execPath, [path.join(repo, 'bin/farebox.js'), 'up', '--no-simulate'], {
