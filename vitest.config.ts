@@ -6,7 +6,12 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'deploy/**/*.test.ts', 'web/src/**/*.test.ts'],
+          include: [
+            'src/**/*.test.ts',
+            'deploy/**/*.test.ts',
+            'web/src/**/*.test.ts',
+            'web/scripts/**/*.test.ts',
+          ],
           exclude: [...configDefaults.exclude, '**/*.int.test.ts'],
           testTimeout: 30_000,
         },

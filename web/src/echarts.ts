@@ -2,6 +2,7 @@
 import { BarChart, GraphChart, LineChart, ScatterChart } from 'echarts/charts';
 import {
   DataZoomComponent,
+  GeoComponent,
   GridComponent,
   LegendComponent,
   TitleComponent,
@@ -17,6 +18,7 @@ echarts.use([
   LineChart,
   ScatterChart,
   DataZoomComponent,
+  GeoComponent,
   GridComponent,
   LegendComponent,
   TitleComponent,
@@ -24,6 +26,11 @@ echarts.use([
   VisualMapComponent,
   CanvasRenderer,
 ]);
+
+import boroughs from './nyc-boroughs.json';
+
+// The five boroughs' outlines under the vehicle positions (US Census counties at 1:10m, from us-atlas).
+echarts.registerMap('nyc', boroughs as Parameters<typeof echarts.registerMap>[1]);
 
 export { echarts };
 export type EChartsOption = echarts.EChartsCoreOption;

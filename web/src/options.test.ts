@@ -69,6 +69,23 @@ describe('chart options', () => {
     expect((option?.series as Series)[0]?.data).toEqual([[Date.UTC(2025, 1, 1, 8), 3]]);
   });
 
+  it('places vehicles on the borough map, one series per status', () => {
+    const chart: ChartDef = { name: 'm', title: 'm', type: 'map' };
+    const rows = [
+      { vehicle_id: 'v1', lat: 40.75, lon: -73.99, status: 'on_trip' },
+      { vehicle_id: 'v2', lat: 40.64, lon: -73.78, status: 'available' },
+      { vehicle_id: 'v3', lat: 40.7, lon: -73.9, status: 'on_trip' },
+    ];
+    const option = chartOption(chart, data(['vehicle_id', 'lat', 'lon', 'status'], rows));
+    expect((option?.geo as { map: string }).map).toBe('nyc');
+    const series = option?.series as (Series[number] & { coordinateSystem: string })[];
+    expect(series.map((s) => [s.name, s.coordinateSystem, s.data.length])).toEqual([
+      ['on_trip', 'geo', 2],
+      ['available', 'geo', 1],
+    ]);
+    expect(series[1]?.data[0]).toEqual({ value: [-73.78, 40.64], name: 'v2' });
+  });
+
   it('draws the lineage in columns by depth, counting tests on the nodes they test', () => {
     const chart: ChartDef = { name: 'g', title: 'g', type: 'graph', source: 'lineage' };
     const nodes = [

@@ -91,23 +91,27 @@ function bar(chart: ChartDef, data: ChartData, histogram: boolean): EChartsOptio
 
 function map(data: ChartData): EChartsOption {
   const statuses = [...new Set(data.rows.map((r) => text(r.status, 'unknown')))];
-  const lats = data.rows.map((r) => Number(r.lat));
-  const mid = lats.length === 0 ? 40.73 : lats.reduce((a, b) => a + b, 0) / lats.length;
   return {
     color: palette,
     animation: false,
     legend: { top: 0 },
     tooltip: { trigger: 'item' },
-    grid: { left: 48, right: 16, top: 36, bottom: 32, containLabel: true },
-    // Degrees of longitude are shorter than of latitude by cos(latitude): keep the city's shape.
-    xAxis: { type: 'value', scale: true, name: 'lon', axisLabel: { formatter: (v: number) => v.toFixed(2) } },
-    yAxis: { type: 'value', scale: true, name: 'lat', axisLabel: { formatter: (v: number) => v.toFixed(2) } },
-    aspectScale: Math.cos((mid * Math.PI) / 180),
+    geo: {
+      map: 'nyc',
+      roam: true,
+      top: 36,
+      bottom: 8,
+      // Degrees of longitude are shorter than of latitude by cos(40.7°): keep the city's shape.
+      aspectScale: Math.cos((40.7 * Math.PI) / 180),
+      itemStyle: { areaColor: '#eef1f5', borderColor: '#b8c0cc' },
+      emphasis: { disabled: true },
+      label: { show: true, color: '#9aa3af', fontSize: 11 },
+    },
     series: statuses.map((status) => ({
       name: status,
       type: 'scatter',
+      coordinateSystem: 'geo',
       symbolSize: 5,
-      large: true,
       data: data.rows
         .filter((r) => text(r.status, 'unknown') === status)
         .map((r) => ({ value: [Number(r.lon), Number(r.lat)], name: text(r.vehicle_id) })),
