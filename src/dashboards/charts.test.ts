@@ -156,6 +156,22 @@ describe('charts saved from SQL lab', () => {
     expect(fs.existsSync(path.join(dashboardsDir, 'ops_notes.yaml'))).toBe(true);
   });
 
+  it('says so when the dashboards folder cannot be written, as in a read-only container', async () => {
+    // Root may write anywhere: a folder under a plain file cannot be made, whoever asks.
+    const blocked = path.join(f.dir, 'plain-file');
+    fs.writeFileSync(blocked, '');
+    const app = await f.variant({ dir: path.join(blocked, 'dashboards') });
+    const res = await app.request('/api/dashboards/ops/charts', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${eve}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ chart }),
+    });
+    expect(res.status, await res.clone().text()).toBe(403);
+    const error = (await f.json(res)).error;
+    expect(error.message).toContain('cannot write');
+    expect(error.hint).toContain('FAREBOX_DASHBOARDS');
+  });
+
   it('refuses a viewer, a bad field, SQL that fails and a name taken, leaving the file as it was', async () => {
     const file = path.join(dashboardsDir, 'fleet.yaml');
     const before = fs.readFileSync(file, 'utf8');

@@ -133,9 +133,18 @@ export function addChart(
   doc.addIn(['charts'], doc.createNode(chart));
   const text = doc.toString({ lineWidth: 0 });
   const checked = parseDashboard(file, text);
-  fs.mkdirSync(dir, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rm(tmp, { force: true }, () => undefined);
+    throw new FareboxError('forbidden', `cannot write ${file}: ${(e as Error).message}`, {
+      cause: e,
+      where: file,
+      hint: 'saving charts needs a writable dashboards folder: point FAREBOX_DASHBOARDS at one (in a container, a volume)',
+    });
+  }
   return { file, dashboard: checked };
 }
