@@ -14,37 +14,19 @@
  * and before the new trips arrive, the bench waits for ClickHouse's background merges to finish, as they
  * would have in a warehouse that stays up.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../src/config/index.ts';
 import { migrate, openWarehouse, type Warehouse } from '../../src/warehouse/index.ts';
 import { synthesizeTrips } from '../../test/synthetic-trips.ts';
+import { settle, transform as runTransform } from '../lib/transform.ts';
 
 const total = Number(process.argv[2] ?? 10_000_000);
 const added = Number(process.argv[3] ?? 100_000);
-const repo = path.resolve(import.meta.dirname, '../..');
 const home = await fs.mkdtemp(path.join(os.tmpdir(), 'farebox-bench-transform-'));
 const env = { ...process.env, FAREBOX_HOME: home };
 const config = parseConfig({ env: { FAREBOX_HOME: home } });
-
-/**
- * Waits until ClickHouse has no merge under way (none for two seconds). chDB merges only while a process has
- * it open, so parts one CLI step wrote are merged at the start of the next, competing with what that step
- * times; a warehouse that stays up (a ClickHouse server, or `farebox up`) merges them as they come.
- */
-async function settle(warehouse: Warehouse): Promise<void> {
-  for (let quiet = 0, waited = 0; quiet < 10 && waited < 600; waited++) {
-    const r = await warehouse.client.query({
-      query: 'SELECT count() AS c FROM system.merges',
-      format: 'JSONEachRow',
-    });
-    quiet = Number((await r.json<{ c: string }>())[0]?.c) === 0 ? quiet + 1 : 0;
-    await new Promise((res) => setTimeout(res, 200));
-  }
-}
 
 async function withWarehouse(f: (w: Warehouse) => Promise<void>): Promise<void> {
   const warehouse = await openWarehouse(config.warehouse);
@@ -56,29 +38,7 @@ async function withWarehouse(f: (w: Warehouse) => Promise<void>): Promise<void> 
   }
 }
 
-/** Wall time of a CLI step, and the time the runner itself reports in target/run_results.json. */
-function transform(command: string): { wallMs: number; runMs: number } {
-  const started = performance.now();
-  execFileSync(
-    process.execPath,
-    [
-      path.join(repo, 'bin/farebox.js'),
-      'transform',
-      ...command.split(' '),
-      '--project-dir',
-      path.join(repo, 'transform'),
-    ],
-    {
-      env,
-      stdio: ['ignore', 2, 2],
-    },
-  );
-  const wallMs = Math.round(performance.now() - started);
-  const results = JSON.parse(
-    readFileSync(path.join(repo, 'transform', 'target', 'run_results.json'), 'utf8'),
-  ) as { elapsed_time: number };
-  return { wallMs, runMs: Math.round(results.elapsed_time * 1000) };
-}
+const transform = (command: string) => runTransform(command, env);
 
 let synthMs = 0;
 await withWarehouse(async (w) => {

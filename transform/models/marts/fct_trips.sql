@@ -11,6 +11,14 @@
      where ingested_at >= {{ loaded_through }} and event_id not in {{ already_in }})
 {%- endset -%}
 
+{#- Aggregate projections: ClickHouse keeps per-minute and per-hour counts and sums beside the rows, in
+    every part, and answers a query grouped and filtered by their keys from them instead of from the rows
+    (the Fleet dashboard reads whole minutes and hours of a time range from them, and only the part-hours at
+    either end from the rows). Inserted rows get them as they are written. The hooks run after each build
+    (rendered then, when is_incremental() is known): the two settings let a ReplacingMergeTree have
+    projections, rebuilt in a part when a merge drops a duplicate or a DELETE removes rows (set on the table
+    each run, so that a table built before the projections takes them too); a full build then MATERIALIZEs
+    them on the new table's parts, which an incremental run never needs to redo. -#}
 {{
     config(
         materialized='incremental',
@@ -19,7 +27,33 @@
         incremental_predicates=['pickup_at >= ' ~ earliest_new_pickup],
         engine='ReplacingMergeTree(ingested_at)',
         order_by='(taxi_kind, pickup_at, event_id)',
-        partition_by='toYYYYMM(pickup_at)'
+        partition_by='toYYYYMM(pickup_at)',
+        post_hook=[
+            "alter table {{ this }} modify setting
+                deduplicate_merge_projection_mode = 'rebuild', lightweight_mutation_projection_mode = 'rebuild'",
+            "alter table {{ this }}
+                add projection if not exists trips_by_minute (
+                    select toStartOfMinute(pickup_at), pu_borough, count()
+                    group by toStartOfMinute(pickup_at), pu_borough),
+                add projection if not exists zones_by_hour (
+                    select toStartOfHour(pickup_at), pu_zone, pu_borough, count()
+                    group by toStartOfHour(pickup_at), pu_zone, pu_borough),
+                add projection if not exists fares_by_hour (
+                    select toStartOfHour(pickup_at), pu_borough, payment_type_name, count(), sum(fare_amount),
+                           sum(tip_share_of_fare), count(tip_share_of_fare)
+                    group by toStartOfHour(pickup_at), pu_borough, payment_type_name),
+                add projection if not exists distances_by_hour (
+                    select toStartOfHour(pickup_at), pu_borough, floor(trip_distance_miles), count()
+                    group by toStartOfHour(pickup_at), pu_borough, floor(trip_distance_miles))",
+            "{% if not is_incremental() %}
+             alter table {{ this }}
+                materialize projection trips_by_minute,
+                materialize projection zones_by_hour,
+                materialize projection fares_by_hour,
+                materialize projection distances_by_hour
+             settings mutations_sync = 1
+             {% endif %}"
+        ]
     )
 }}
 
