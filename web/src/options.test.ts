@@ -60,13 +60,22 @@ describe('chart options', () => {
     expect(option?.legend).toEqual({ show: false });
   });
 
-  it('puts UTC times on a time axis', () => {
+  it('puts UTC times on a time axis, in time order whatever the order of the rows', () => {
     const chart: ChartDef = { name: 't', title: 't', type: 'line', x: 'minute', y: 'trips' };
     const option = chartOption(
       chart,
-      data(['minute', 'trips'], [{ minute: '2025-02-01 08:00:00', trips: '3' }]),
+      data(
+        ['minute', 'trips'],
+        [
+          { minute: '2025-02-01 08:01:00', trips: '4' },
+          { minute: '2025-02-01 08:00:00', trips: '3' },
+        ],
+      ),
     );
-    expect((option?.series as Series)[0]?.data).toEqual([[Date.UTC(2025, 1, 1, 8), 3]]);
+    expect((option?.series as Series)[0]?.data).toEqual([
+      [Date.UTC(2025, 1, 1, 8), 3],
+      [Date.UTC(2025, 1, 1, 8, 1), 4],
+    ]);
   });
 
   it('places vehicles on the borough map, one series per status', () => {

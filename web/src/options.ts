@@ -50,8 +50,10 @@ function line(chart: ChartDef, data: ChartData): EChartsOption {
     xAxis: { type: 'time' },
     yAxis: { type: 'value' },
     dataZoom: [{ type: 'inside' }],
+    // Queries may list the newest first (so that the row limit cuts the oldest): a line runs in time order.
     series: seriesOf(chart, data, (r) => time(r[x])).map((s) => ({
       ...s,
+      data: [...s.data].sort((a, b) => Number(a[0]) - Number(b[0])),
       type: 'line',
       showSymbol: s.data.length < 60,
     })),
