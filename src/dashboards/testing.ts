@@ -50,12 +50,13 @@ export async function openFixture(changes: Partial<DashboardsApiConfig> = {}): P
   await migrate(warehouse);
   const sql = (query: string) => warehouse.client.command({ query });
   await sql(`CREATE TABLE fct_trips (pickup_at DateTime64(3, 'UTC'), pu_borough Nullable(String),
-    pu_zone Nullable(String), payment_type_name String, fare_amount Decimal(12, 2),
-    tip_share_of_fare Nullable(Float64), trip_distance_miles Float64) ENGINE = MergeTree ORDER BY pickup_at`);
+    pu_zone Nullable(String), do_borough Nullable(String), do_zone Nullable(String), payment_type_name String,
+    fare_amount Decimal(12, 2), tip_share_of_fare Nullable(Float64), trip_distance_miles Float64)
+    ENGINE = MergeTree ORDER BY pickup_at`);
   await sql(`INSERT INTO fct_trips VALUES
-    ('2025-01-01 08:00:00', 'Manhattan', 'Midtown, "Center"', 'card', 12.5, 0.2, 1.5),
-    ('2025-01-01 08:00:30', 'Queens', 'JFK Airport', 'cash', 52, 0, 17.2),
-    ('2025-01-02 09:00:00', 'Manhattan', 'Midtown, "Center"', 'card', 8, 0.25, 0.9)`);
+    ('2025-01-01 08:00:00', 'Manhattan', 'Midtown, "Center"', 'Queens', 'JFK Airport', 'card', 12.5, 0.2, 1.5),
+    ('2025-01-01 08:00:30', 'Queens', 'JFK Airport', 'Manhattan', 'Midtown, "Center"', 'cash', 52, 0, 17.2),
+    ('2025-01-02 09:00:00', 'Manhattan', 'Midtown, "Center"', 'Manhattan', 'SoHo', 'card', 8, 0.25, 0.9)`);
   await sql(`CREATE TABLE agg_zone_hourly (pickup_hour DateTime('UTC'), local_hour_of_day UInt8,
     pu_borough Nullable(String), revenue Decimal(18, 2), trips UInt64) ENGINE = MergeTree ORDER BY pickup_hour`);
   await sql(`INSERT INTO agg_zone_hourly VALUES ('2025-01-01 08:00:00', 3, 'Manhattan', 15.5, 1)`);

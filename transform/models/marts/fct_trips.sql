@@ -38,6 +38,9 @@
                 add projection if not exists zones_by_hour (
                     select toStartOfHour(pickup_at), pu_zone, pu_borough, count()
                     group by toStartOfHour(pickup_at), pu_zone, pu_borough),
+                add projection if not exists dropoff_zones_by_hour (
+                    select toStartOfHour(pickup_at), do_zone, do_borough, pu_borough, count()
+                    group by toStartOfHour(pickup_at), do_zone, do_borough, pu_borough),
                 add projection if not exists fares_by_hour (
                     select toStartOfHour(pickup_at), pu_borough, payment_type_name, count(), sum(fare_amount),
                            sum(tip_share_of_fare), count(tip_share_of_fare)
@@ -49,6 +52,7 @@
              alter table {{ this }}
                 materialize projection trips_by_minute,
                 materialize projection zones_by_hour,
+                materialize projection dropoff_zones_by_hour,
                 materialize projection fares_by_hour,
                 materialize projection distances_by_hour
              settings mutations_sync = 1
