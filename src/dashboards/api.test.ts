@@ -145,6 +145,11 @@ describe('schema and SQL', () => {
     expect(res.status).toBe(400);
     expect((await json(res)).error.message).toMatch(/nope/);
     expect((await call('/api/query', { token: adminToken, body: { sql: '  ' } })).status).toBe(400);
+    // A model not built yet (right after `npm start`) gets a hint at how to build it, not just "check the SQL".
+    const missing = await json(
+      await call('/api/query', { token: adminToken, body: { sql: 'SELECT count() FROM driver_daily' } }),
+    );
+    expect(missing.error.hint).toContain('orchestrate trigger');
   });
 
   it('stops a query at the time limit with a clear error', async () => {

@@ -81,6 +81,9 @@ async function run(
     const message = e instanceof Error ? e.message : String(e);
     const readonly = /readonly mode|READONLY/i.test(message) || (e as { code?: string }).code === '164';
     const timeout = /Timeout exceeded/i.test(message) || (e as { code?: string }).code === '159';
+    const unknownTable =
+      /Unknown table|UNKNOWN_TABLE|Table \S+ doesn't exist/i.test(message) ||
+      (e as { code?: string }).code === '60';
     const cancelled =
       /QUERY_WAS_CANCELLED|was cancelled/i.test(message) || (e as { code?: string }).code === '394';
     if ((timeout || cancelled) && warehouse.kind === 'chdb')
@@ -106,7 +109,11 @@ async function run(
         cause: e,
         hint: readonly
           ? 'farebox query runs SELECT, SHOW, DESCRIBE and EXPLAIN only'
-          : 'check the SQL; `farebox query "SHOW TABLES"` lists the tables',
+          : unknownTable
+            ? 'is it built yet? The transform models (fct_trips, agg_zone_hourly, …) come from their pipeline ' +
+              '(`npx farebox orchestrate trigger taxi` runs it now) or `npx farebox transform build`; ' +
+              '`farebox query "SHOW TABLES"` lists what there is'
+            : 'check the SQL; `farebox query "SHOW TABLES"` lists the tables',
       },
     );
   }
