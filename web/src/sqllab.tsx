@@ -20,6 +20,15 @@ type Result =
 const firstQuery =
   'SELECT pu_borough, count() AS trips, round(avg(fare_amount), 2) AS avg_fare\nFROM fct_trips\nGROUP BY pu_borough\nORDER BY trips DESC';
 
+/**
+ * A query's id, for Cancel. Not crypto.randomUUID(): browsers offer it on HTTPS and localhost only, and the
+ * app may be served over plain HTTP inside a company network.
+ */
+function newQueryId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 export function SqlLab({ user }: { user: User }) {
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<Editor | undefined>(undefined);
@@ -34,7 +43,7 @@ export function SqlLab({ user }: { user: User }) {
   const run = async () => {
     const sql = editor.current?.text().trim() ?? '';
     if (sql === '' || running.current !== undefined) return;
-    const id = crypto.randomUUID();
+    const id = newQueryId();
     const abort = new AbortController();
     running.current = { id, abort };
     setResult({ kind: 'running' });
