@@ -55,21 +55,28 @@ export async function dataPixels(page: Page): Promise<Record<string, number>> {
   });
 }
 
-/** Waits until every chart of the page has finished loading; returns each one's state and rows. */
-export async function chartStates(page: Page, timeoutMs = 30_000): Promise<Record<string, string>> {
-  await page.waitForSelector('[data-chart]');
-  await page.waitForFunction(
-    () =>
-      [...document.querySelectorAll<HTMLElement>('[data-chart]')].every((c) => c.dataset.state !== 'loading'),
-    undefined,
+/**
+ * Waits until the dashboard `dashboard` is shown (with a query string holding `query`, when given) and
+ * every one of its charts has the answer to it; returns each chart's state and row count, read at once.
+ */
+export async function chartStates(
+  page: Page,
+  dashboard: string,
+  query = '',
+  timeoutMs = 30_000,
+): Promise<Record<string, string>> {
+  const handle = await page.waitForFunction(
+    ([name, part]) => {
+      const view = document.querySelector<HTMLElement>(`[data-dashboard="${name}"]`);
+      if (view === null || !(view.dataset.query ?? '').includes(part)) return false;
+      const cards = [...view.querySelectorAll<HTMLElement>('[data-chart]')];
+      if (cards.length === 0 || cards.some((c) => c.dataset.state === 'loading')) return false;
+      return Object.fromEntries(
+        cards.map((c) => [c.dataset.chart ?? '?', `${c.dataset.state ?? '?'}:${c.dataset.rows ?? '0'}`]),
+      );
+    },
+    [dashboard, query] as const,
     { timeout: timeoutMs },
   );
-  return page.evaluate(() =>
-    Object.fromEntries(
-      [...document.querySelectorAll<HTMLElement>('[data-chart]')].map((c) => [
-        c.dataset.chart ?? '?',
-        `${c.dataset.state ?? '?'}:${c.dataset.rows ?? '0'}`,
-      ]),
-    ),
-  );
+  return (await handle.jsonValue()) as Record<string, string>;
 }

@@ -51,12 +51,18 @@ export function Chart({
   tick: number;
 }) {
   const [state, setState] = useState<State>({ kind: 'loading' });
+  /** A request is under way; the last answer stays on screen meanwhile (no flicker on refresh). */
+  const [fetching, setFetching] = useState(true);
   const [showSql, setShowSql] = useState(false);
   useEffect(() => {
     const abort = new AbortController();
-    setState((s) => (s.kind === 'ready' ? s : { kind: 'loading' }));
+    setFetching(true);
     api.chart(dashboard, chart.name, filters, abort.signal).then(
-      (data) => setState({ kind: 'ready', data }),
+      (data) => {
+        if (abort.signal.aborted) return; // an answer to filters that have changed since
+        setState({ kind: 'ready', data });
+        setFetching(false);
+      },
       (e: unknown) => {
         if (abort.signal.aborted) return;
         const err = e as { message?: string; hint?: string };
@@ -65,13 +71,15 @@ export function Chart({
           message: err.message ?? String(e),
           ...(err.hint === undefined ? {} : { hint: err.hint }),
         });
+        setFetching(false);
       },
     );
     return () => abort.abort();
   }, [dashboard, chart, filters.from, filters.to, filters.borough, tick]);
 
   const rows = state.kind === 'ready' ? state.data.rows.length : 0;
-  const dataState = state.kind === 'ready' && rows === 0 ? 'empty' : state.kind;
+  // What the browser tests wait on: 'loading' until the answer to the current filters is shown.
+  const dataState = fetching ? 'loading' : state.kind === 'ready' && rows === 0 ? 'empty' : state.kind;
   const wide = chart.type === 'table' || chart.type === 'map' || chart.type === 'graph';
   return (
     <section

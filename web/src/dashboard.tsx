@@ -62,7 +62,8 @@ export function DashboardPage({ name, route }: { name: string; route: Route }) {
     );
   const range = params.get('range') ?? 'all';
   return (
-    <div>
+    // data-dashboard and data-query tell the browser tests which view the charts below belong to.
+    <div data-dashboard={def.dashboard} data-query={params.toString()}>
       <div class="toolbar" role="toolbar" aria-label="filters">
         <h2>{def.title}</h2>
         <label>

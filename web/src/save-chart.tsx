@@ -24,10 +24,8 @@ export function SaveChart({
   const [error, setError] = useState<string | undefined>(undefined);
   useEffect(() => {
     api.dashboards().then(
-      (d) => {
-        setDashboards(d.dashboards);
-        setDashboard((cur) => (cur === '' ? (d.dashboards[0]?.name ?? '') : cur));
-      },
+      // Offered in the field's list, never filled in: a late answer must not overwrite what was typed.
+      (d) => setDashboards(d.dashboards),
       () => setDashboards([]),
     );
   }, []);
@@ -58,6 +56,7 @@ export function SaveChart({
             name="dashboard"
             list="dashboard-names"
             value={dashboard}
+            placeholder="an existing dashboard, or a new name"
             onInput={(e) => setDashboard(e.currentTarget.value)}
             required
           />

@@ -53,17 +53,29 @@ export function UsersPage() {
         <input
           placeholder="name"
           value={form.name}
-          onInput={(e) => setForm({ ...form, name: e.currentTarget.value })}
+          onInput={(e) => {
+            const name = e.currentTarget.value;
+            setForm((f) => ({ ...f, name }));
+          }}
           required
         />
         <input
           placeholder="password (12+ characters)"
           type="password"
           value={form.password}
-          onInput={(e) => setForm({ ...form, password: e.currentTarget.value })}
+          onInput={(e) => {
+            const password = e.currentTarget.value;
+            setForm((f) => ({ ...f, password }));
+          }}
           required
         />
-        <select value={form.role} onChange={(e) => setForm({ ...form, role: e.currentTarget.value as Role })}>
+        <select
+          value={form.role}
+          onChange={(e) => {
+            const role = e.currentTarget.value as Role;
+            setForm((f) => ({ ...f, role }));
+          }}
+        >
           <option>viewer</option>
           <option>editor</option>
           <option>admin</option>
