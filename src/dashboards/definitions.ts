@@ -83,13 +83,30 @@ export function loadDashboards(dir: string): Map<string, Dashboard> {
   return new Map([...dashboardFiles(dir)].map(([k, v]) => [k, v.dashboard]));
 }
 
+/**
+ * Each file parsed once per version: every chart request reads its dashboard, and a file changes only when
+ * someone edits it or saves a chart into it (its modification time and size then change, and it is read
+ * again, so edits show at once).
+ */
+const parsed = new Map<string, { version: string; dashboard: Dashboard }>();
+
+function parsedFile(file: string): Dashboard {
+  const stat = fs.statSync(file);
+  const version = `${stat.mtimeMs}:${stat.size}`;
+  const cached = parsed.get(file);
+  if (cached?.version === version) return cached.dashboard;
+  const dashboard = parseDashboard(file, fs.readFileSync(file, 'utf8'));
+  parsed.set(file, { version, dashboard });
+  return dashboard;
+}
+
 function dashboardFiles(dir: string): Map<string, { file: string; dashboard: Dashboard }> {
   const out = new Map<string, { file: string; dashboard: Dashboard }>();
   if (!fs.existsSync(dir)) return out;
   for (const f of fs.readdirSync(dir).sort()) {
     if (!/\.ya?ml$/.test(f)) continue;
     const file = path.join(dir, f);
-    const d = parseDashboard(file, fs.readFileSync(file, 'utf8'));
+    const d = parsedFile(file);
     if (out.has(d.dashboard))
       throw new FareboxError('bad_request', `two dashboards are named '${d.dashboard}'`, { where: file });
     out.set(d.dashboard, { file, dashboard: d });

@@ -59,6 +59,15 @@ export function whenSignedOut(f: () => void): void {
   onUnauthorized = f;
 }
 
+/** The API's `{error: {code, message, hint?}}` of a failed response, as an ApiError. */
+async function failure(res: Response): Promise<ApiError> {
+  const body = (await res.json().catch(() => ({}))) as {
+    error?: { code: string; message: string; hint?: string };
+  };
+  const e = body.error ?? { code: 'http', message: `${res.status} ${res.statusText}` };
+  return new ApiError(res.status, e.code, e.message, e.hint);
+}
+
 async function call<T>(method: string, route: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   const res = await fetch(route, {
     method,
@@ -67,15 +76,11 @@ async function call<T>(method: string, route: string, body?: unknown, signal?: A
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     ...(signal === undefined ? {} : { signal }),
   });
-  const data = (await res.json().catch(() => ({}))) as {
-    error?: { code: string; message: string; hint?: string };
-  };
   if (!res.ok) {
-    const e = data.error ?? { code: 'http', message: `${res.status} ${res.statusText}` };
     if (res.status === 401 && route !== '/api/session') onUnauthorized();
-    throw new ApiError(res.status, e.code, e.message, e.hint);
+    throw await failure(res);
   }
-  return data as T;
+  return (await res.json()) as T;
 }
 
 const query = (filters: Partial<Filters>): string => {
@@ -125,12 +130,7 @@ export async function downloadCsv(sql: string, file = 'query.csv'): Promise<void
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ sql }),
   });
-  if (!res.ok) {
-    const e = (
-      (await res.json().catch(() => ({}))) as { error?: { code: string; message: string; hint?: string } }
-    ).error;
-    throw new ApiError(res.status, e?.code ?? 'http', e?.message ?? res.statusText, e?.hint);
-  }
+  if (!res.ok) throw await failure(res);
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement('a');
   a.href = url;
