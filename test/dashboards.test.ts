@@ -350,18 +350,63 @@ describe('the dashboards web app in Chromium', () => {
     await context.close();
   });
 
-  it('lets the admin add a user on the users page', async () => {
+  it('lets the admin add a user, change her role, set her password and remove her on the users page', async () => {
     const { context, page } = await signedIn('admin', adminPassword);
     await page.goto(`${info.url}/#/admin/users`);
     const form = page.getByRole('form', { name: 'add user' });
     await form.getByPlaceholder('name').fill('nora');
     await form.getByPlaceholder(/password/).fill('a long password');
-    await form.locator('select').selectOption('viewer');
+    await form.getByLabel('role').selectOption('viewer');
     await form.getByRole('button', { name: 'Add user' }).click();
     await expect.poll(() => page.locator('.users table').textContent()).toContain('nora');
+    const nora = await signedIn('nora', 'a long password');
+    expect(await nora.page.locator('[data-user=nora]').textContent()).toContain('viewer');
+
+    await page.getByLabel('role of nora').selectOption('editor');
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('nora is now editor');
+    // In force at her next request: her page, reloaded, shows the new role without a new sign-in.
+    await nora.page.reload();
+    await expect.poll(() => nora.page.locator('[data-user=nora]').textContent()).toContain('editor');
+
+    const reset = page.getByRole('form', { name: 'set password' });
+    await reset.getByLabel('user').selectOption('nora');
+    await reset.getByPlaceholder(/password/).fill('set by the admin');
+    await reset.getByRole('button', { name: 'Set password' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('set a new password for nora');
+    // Her old session ended with the old password: the app asks her to sign in again.
+    await nora.page.reload();
+    await nora.page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await nora.context.close();
+
+    // She changes it to one of her own on her account page.
+    const again = await signedIn('nora', 'set by the admin');
+    await again.page.locator('[data-user=nora]').click();
+    const account = again.page.getByRole('form', { name: 'change password' });
+    await account.getByLabel('Current password').fill('set by the admin');
+    await account.getByLabel('New password (8+ characters)').fill('only nora knows');
+    await account.getByLabel('New password again').fill('only nora knows');
+    await account.getByRole('button', { name: 'Change password' }).click();
+    await expect.poll(() => again.page.getByRole('status').textContent()).toContain('password changed');
+    await shoot(again.page, '9-account');
+    await again.context.close();
+
+    // The last admin cannot step down, and says why.
+    await page.getByLabel('role of admin').selectOption('viewer');
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('admin is the last admin');
+    expect(await page.getByLabel('role of admin').inputValue()).toBe('admin');
     await shoot(page, '9-users');
+
+    page.once('dialog', (d) => void d.accept());
+    await page.locator('[data-user-row=nora]').getByRole('button', { name: 'Remove' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('removed nora');
+    expect(await page.locator('.users table').textContent()).not.toContain('nora');
     await context.close();
-    await (await signedIn('nora', 'a long password')).context.close();
+    const gone = await fetch(`${info.url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'nora', password: 'only nora knows' }),
+    });
+    expect(gone.status).toBe(401);
   });
 
   it('raised no error in any page', () => {

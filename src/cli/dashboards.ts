@@ -14,6 +14,7 @@ import {
   openUsers,
   userRoles,
   type UserRole,
+  type Users,
 } from '../dashboards/index.ts';
 import { openOpsDb } from '../opsdb/index.ts';
 
@@ -25,7 +26,25 @@ async function readStdin(): Promise<string> {
     .replace(/\r?\n$/, '');
 }
 
+async function passwordFromStdin(command: string): Promise<string> {
+  if (process.stdin.isTTY)
+    throw new FareboxError('bad_request', 'pipe the password on stdin', {
+      hint: `printf %s 'the password' | farebox dashboards ${command} --password-stdin`,
+    });
+  return readStdin();
+}
+
 export function dashboardsCommand(configFrom: (cmd: Command) => Config): Command {
+  /** `f` over the users of the configured operational database, closed afterwards. */
+  async function withUsers<T>(sub: Command, f: (users: Users) => Promise<T>): Promise<T> {
+    const db = await openOpsDb(configFrom(sub).opsDb);
+    try {
+      return await f(await openUsers(db));
+    } finally {
+      await db.close();
+    }
+  }
+
   const cmd = new Command('dashboards').description(
     'users of the dashboards web app (viewer, editor, admin); the dashboards as a Superset bundle',
   );
@@ -36,18 +55,48 @@ export function dashboardsCommand(configFrom: (cmd: Command) => Config): Command
     .addOption(new Option('--role <role>', 'what the user may do').choices(userRoles).default('viewer'))
     .option('--password-stdin', 'read the password from stdin (the only way; kept for clarity in scripts)')
     .action(async (name: string, opts: { role: UserRole }, sub: Command) => {
-      if (process.stdin.isTTY)
-        throw new FareboxError('bad_request', 'pipe the password on stdin', {
-          hint: `printf %s 'the password' | farebox dashboards add-user ${name} --role ${opts.role} --password-stdin`,
-        });
-      const password = await readStdin();
-      const db = await openOpsDb(configFrom(sub).opsDb);
-      try {
-        const user = await (await openUsers(db)).add(name, password, opts.role);
-        process.stdout.write(`added ${user.name} (${user.role})\n`);
-      } finally {
-        await db.close();
-      }
+      const password = await passwordFromStdin(`add-user ${name} --role ${opts.role}`);
+      const user = await withUsers(sub, (users) => users.add(name, password, opts.role));
+      process.stdout.write(`added ${user.name} (${user.role})\n`);
+    });
+  cmd
+    .command('users')
+    .description('list the users and their roles')
+    .action(async (_opts: unknown, sub: Command) => {
+      const list = await withUsers(sub, (users) => users.list());
+      const width = Math.max(4, ...list.map((u) => u.name.length));
+      process.stdout.write(`${'name'.padEnd(width)}  role    created\n`);
+      for (const u of list)
+        process.stdout.write(`${u.name.padEnd(width)}  ${u.role.padEnd(6)}  ${u.createdAt}\n`);
+    });
+  cmd
+    .command('set-role')
+    .description("change a user's role; it applies at their next request (the last admin stays one)")
+    .argument('<name>', 'user name')
+    .addOption(new Option('--role <role>', 'the new role').choices(userRoles).makeOptionMandatory())
+    .action(async (name: string, opts: { role: UserRole }, sub: Command) => {
+      const user = await withUsers(sub, (users) => users.setRole(name, opts.role));
+      process.stdout.write(`${user.name} is now ${user.role === 'editor' ? 'an' : 'a'} ${user.role}\n`);
+    });
+  cmd
+    .command('set-password')
+    .description(
+      "set a user's password from stdin (a forgotten one, or after too many wrong ones); signs them out",
+    )
+    .argument('<name>', 'user name')
+    .option('--password-stdin', 'read the password from stdin (the only way; kept for clarity in scripts)')
+    .action(async (name: string, _opts: unknown, sub: Command) => {
+      const password = await passwordFromStdin(`set-password ${name}`);
+      await withUsers(sub, (users) => users.setPassword(name, password));
+      process.stdout.write(`set a new password for ${name}; their sessions have ended\n`);
+    });
+  cmd
+    .command('remove-user')
+    .description('remove a user and end their sessions (the last admin cannot be removed)')
+    .argument('<name>', 'user name')
+    .action(async (name: string, _opts: unknown, sub: Command) => {
+      await withUsers(sub, (users) => users.remove(name));
+      process.stdout.write(`removed ${name}\n`);
     });
   cmd
     .command('export-superset')

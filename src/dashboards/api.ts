@@ -18,7 +18,8 @@ import { addChart, loadDashboards, type Dashboard } from './definitions.ts';
 import { bindFilters, filterParams, readBoroughs } from './filters.ts';
 import { labRoutes } from './lab-routes.ts';
 import { readSource, sourceDescriptions } from './sources.ts';
-import { isRole, openUsers } from './users.ts';
+import { defaultSignInThrottle, signInThrottle, type SignInThrottleConfig } from './throttle.ts';
+import { checkPasswordText, isRole, openUsers, type Session } from './users.ts';
 import { webApp } from './web.ts';
 
 export type DashboardsApiConfig = Pick<
@@ -34,6 +35,8 @@ export type DashboardsApiConfig = Pick<
     group: string;
     /** The environment `env_var()` in the transform project reads. */
     env?: Readonly<Record<string, string | undefined>>;
+    /** Failed sign-ins allowed per user name and window (5 in 15 minutes by default). */
+    signInThrottle?: SignInThrottleConfig;
   };
 
 /** The API's configuration out of farebox's. */
@@ -54,7 +57,7 @@ export interface DashboardsApiDeps {
   log?: EventLog;
 }
 
-const statusOf: Partial<Record<ErrorCode, 400 | 401 | 403 | 404 | 409>> = {
+const statusOf: Partial<Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 429>> = {
   bad_request: 400,
   unauthorized: 401,
   forbidden: 403,
@@ -63,6 +66,8 @@ const statusOf: Partial<Record<ErrorCode, 400 | 401 | 403 | 404 | 409>> = {
   warehouse: 400,
   transform_invalid: 400,
   query_cancelled: 409,
+  conflict: 409,
+  rate_limited: 429,
 };
 
 /** Base64 bytes as text for people: UTF-8 (invalid bytes as �), at most 200 characters. */
@@ -87,6 +92,26 @@ export async function createDashboardsApi(
 ): Promise<Hono<AuthEnv>> {
   const { warehouse } = deps;
   const users = await openUsers(deps.opsDb);
+  const throttle = signInThrottle(config.signInThrottle ?? defaultSignInThrottle);
+  /** Refuses `name` for a while after too many wrong passwords (sign-in, or a password change). */
+  const checkThrottle = (c: Context, name: string) => {
+    const wait = throttle.retryAfter(name);
+    if (wait === 0) return;
+    c.header('Retry-After', String(wait));
+    throw new FareboxError('rate_limited', `too many wrong passwords for '${name}'`, {
+      hint: `try again in ${wait} s, or ask an admin to set a new password`,
+    });
+  };
+  /** The session's token as a cookie and in the body. */
+  const started = (c: Context, session: Session) => {
+    setCookie(c, sessionCookie, session.token, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      path: '/',
+      expires: session.expiresAt,
+    });
+    return c.json({ token: session.token, user: session.user, expiresAt: session.expiresAt.toISOString() });
+  };
   let boroughs: string[] | undefined;
   const boroughList = () => (boroughs ??= readBoroughs(config.zonesFile));
   const limits = (maxRows?: unknown) => {
@@ -123,15 +148,16 @@ export async function createDashboardsApi(
 
   app.post('/api/session', async (c) => {
     const body = await bodyOf(c);
-    const session = await users.verify(text(body, 'name'), text(body, 'password'));
-    if (session === undefined) throw new FareboxError('unauthorized', 'wrong user name or password');
-    setCookie(c, sessionCookie, session.token, {
-      httpOnly: true,
-      sameSite: 'Strict',
-      path: '/',
-      expires: session.expiresAt,
-    });
-    return c.json({ token: session.token, user: session.user, expiresAt: session.expiresAt.toISOString() });
+    const name = text(body, 'name');
+    const password = text(body, 'password');
+    checkThrottle(c, name);
+    const session = await users.verify(name, password);
+    if (session === undefined) {
+      throttle.failed(name);
+      throw new FareboxError('unauthorized', 'wrong user name or password');
+    }
+    throttle.succeeded(name);
+    return started(c, session);
   });
   app.delete('/api/session', async (c) => {
     const token = tokenOf(c);
@@ -142,6 +168,26 @@ export async function createDashboardsApi(
 
   app.use('/api/*', authenticate(users, config.anonymousRole));
   app.get('/api/me', (c) => c.json({ user: c.get('user') }));
+  app.post('/api/me/password', async (c) => {
+    const { name } = c.get('user');
+    if (name === 'anonymous' && config.anonymousRole !== undefined)
+      throw new FareboxError('forbidden', 'the anonymous demo viewer has no password', {
+        hint: 'sign in as a user',
+      });
+    const body = await bodyOf(c);
+    const current = text(body, 'current');
+    const password = text(body, 'password');
+    checkThrottle(c, name);
+    if (!(await users.changePassword(name, current, password))) {
+      throttle.failed(name);
+      throw new FareboxError('forbidden', 'the current password is wrong', { where: 'current' });
+    }
+    throttle.succeeded(name);
+    // The change ended every session of the user, this one too: a new one keeps the caller signed in.
+    const session = await users.verify(name, password);
+    if (session === undefined) throw new FareboxError('internal', 'the new password did not sign in');
+    return started(c, session);
+  });
 
   app.get('/api/users', requireRole('admin'), async (c) => c.json({ users: await users.list() }));
   app.post('/api/users', requireRole('admin'), async (c) => {
@@ -152,6 +198,31 @@ export async function createDashboardsApi(
         where: 'role',
       });
     return c.json({ user: await users.add(text(body, 'name'), text(body, 'password'), role) }, 201);
+  });
+  app.patch('/api/users/:name', requireRole('admin'), async (c) => {
+    const name = c.req.param('name');
+    const body = await bodyOf(c);
+    const { role, password } = body;
+    if (role === undefined && password === undefined)
+      throw new FareboxError('bad_request', 'send {role} or {password} (or both)', { where: 'body' });
+    if (role !== undefined && !isRole(role))
+      throw new FareboxError(
+        'bad_request',
+        `role must be viewer, editor or admin, got ${JSON.stringify(role)}`,
+        {
+          where: 'role',
+        },
+      );
+    if (password !== undefined) checkPasswordText(text(body, 'password'));
+    if (role !== undefined) await users.setRole(name, role);
+    if (typeof password === 'string') await users.setPassword(name, password);
+    const [user] = (await users.list()).filter((u) => u.name === name);
+    if (user === undefined) throw new FareboxError('not_found', `no user '${name}'`, { where: 'name' });
+    return c.json({ user: { name: user.name, role: user.role } });
+  });
+  app.delete('/api/users/:name', requireRole('admin'), async (c) => {
+    await users.remove(c.req.param('name'));
+    return c.json({ ok: true });
   });
 
   app.route('/', labRoutes(warehouse, { limits }, config.timeoutSeconds));

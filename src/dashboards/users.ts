@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { FareboxError } from '../errors/index.ts';
-import { sqlState, type OpsDb } from '../opsdb/index.ts';
+import { sqlState, type OpsDb, type Queryable } from '../opsdb/index.ts';
 
 export const userRoles = ['viewer', 'editor', 'admin'] as const;
 export type UserRole = (typeof userRoles)[number];
@@ -58,7 +58,8 @@ function checkName(name: string): void {
     });
 }
 
-function checkPasswordText(password: string): void {
+/** A new password is at least 8 characters long. */
+export function checkPasswordText(password: string): void {
   if (password.length < 8)
     throw new FareboxError('bad_request', 'the password must have at least 8 characters', {
       where: 'password',
@@ -67,7 +68,13 @@ function checkPasswordText(password: string): void {
 
 export interface Users {
   add(name: string, password: string, role: UserRole): Promise<User>;
+  /** A new password; every session of the user ends. */
   setPassword(name: string, password: string): Promise<void>;
+  /** As setPassword, when `current` is the user's password now; false (and nothing changed) when not. */
+  changePassword(name: string, current: string, password: string): Promise<boolean>;
+  /** A new role, in force at the user's next request; the last admin cannot stop being one. */
+  setRole(name: string, role: UserRole): Promise<User>;
+  /** The user and their sessions gone; the last admin cannot be removed. */
   remove(name: string): Promise<void>;
   list(): Promise<(User & { createdAt: string })[]>;
   /** A new session for the right name and password; undefined otherwise (no hint which was wrong). */
@@ -75,6 +82,24 @@ export interface Users {
   /** The user of a live session. */
   sessionUser(token: string): Promise<User | undefined>;
   endSession(token: string): Promise<void>;
+}
+
+/**
+ * Refuses a change that would leave no admin: `name` is about to stop being one. The table lock makes two
+ * admins demoting each other at once take turns, so the second sees the first's change.
+ */
+async function keepAnAdmin(tx: Queryable, name: string, what: string): Promise<void> {
+  await tx.query('LOCK TABLE farebox_users IN SHARE ROW EXCLUSIVE MODE');
+  const others = await tx.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM farebox_users WHERE role = 'admin' AND name <> $1",
+    [name],
+  );
+  const [me] = await tx.query<{ role: string }>('SELECT role FROM farebox_users WHERE name = $1', [name]);
+  if (me?.role === 'admin' && (others[0]?.n ?? 0) === 0)
+    throw new FareboxError('conflict', `cannot ${what}: ${name} is the last admin`, {
+      where: 'name',
+      hint: 'make another user an admin first',
+    });
 }
 
 /** The tables, created when missing; then the users and sessions over them. */
@@ -93,6 +118,19 @@ export async function openUsers(db: OpsDb, now: () => number = Date.now): Promis
     );`);
   let dummy: Promise<string> | undefined;
   const notFound = (name: string) => new FareboxError('not_found', `no user '${name}'`, { where: 'name' });
+  async function setPassword(name: string, password: string): Promise<void> {
+    checkPasswordText(password);
+    const hash = await hashPassword(password);
+    await db.transaction(async (tx) => {
+      const rows = await tx.query(
+        'UPDATE farebox_users SET password_hash = $2 WHERE name = $1 RETURNING name',
+        [name, hash],
+      );
+      if (rows.length === 0) throw notFound(name);
+      // A new password signs out every session of the old one.
+      await tx.query('DELETE FROM farebox_sessions WHERE user_name = $1', [name]);
+    });
+  }
   return {
     async add(name, password, role) {
       checkName(name);
@@ -110,22 +148,35 @@ export async function openUsers(db: OpsDb, now: () => number = Date.now): Promis
       }
       return { name, role };
     },
-    async setPassword(name, password) {
+    setPassword,
+    async changePassword(name, current, password) {
       checkPasswordText(password);
-      const hash = await hashPassword(password);
+      const [row] = await db.query<{ password_hash: string }>(
+        'SELECT password_hash FROM farebox_users WHERE name = $1',
+        [name],
+      );
+      if (row === undefined || !(await checkPassword(current, row.password_hash))) return false;
+      await setPassword(name, password);
+      return true;
+    },
+    async setRole(name, role) {
       await db.transaction(async (tx) => {
-        const rows = await tx.query(
-          'UPDATE farebox_users SET password_hash = $2 WHERE name = $1 RETURNING name',
-          [name, hash],
-        );
+        if (role !== 'admin')
+          await keepAnAdmin(tx, name, `make ${name} ${role === 'editor' ? 'an' : 'a'} ${role}`);
+        const rows = await tx.query('UPDATE farebox_users SET role = $2 WHERE name = $1 RETURNING name', [
+          name,
+          role,
+        ]);
         if (rows.length === 0) throw notFound(name);
-        // A new password signs out every session of the old one.
-        await tx.query('DELETE FROM farebox_sessions WHERE user_name = $1', [name]);
       });
+      return { name, role };
     },
     async remove(name) {
-      const rows = await db.query('DELETE FROM farebox_users WHERE name = $1 RETURNING name', [name]);
-      if (rows.length === 0) throw notFound(name);
+      await db.transaction(async (tx) => {
+        await keepAnAdmin(tx, name, `remove ${name}`);
+        const rows = await tx.query('DELETE FROM farebox_users WHERE name = $1 RETURNING name', [name]);
+        if (rows.length === 0) throw notFound(name);
+      });
     },
     async list() {
       const rows = await db.query<{ name: string; role: UserRole; created_at: Date }>(

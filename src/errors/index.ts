@@ -42,6 +42,10 @@ export type ErrorCode =
   /** Signed in, but the role does not allow this (dashboards API). */
   | 'forbidden'
   | 'not_found'
+  /** The request contradicts the current state (e.g. removing the last admin). */
+  | 'conflict'
+  /** Too many attempts (e.g. sign-in failures); the hint says when to try again. */
+  | 'rate_limited'
   | 'payload_too_large'
   | 'query_refused'
   | 'internal';

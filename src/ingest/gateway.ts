@@ -19,7 +19,7 @@ export interface GatewayDeps {
   producer: Producer;
 }
 
-type Status = 400 | 401 | 403 | 404 | 409 | 413 | 500 | 503;
+type Status = 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503;
 
 export function errorBody(c: Context, status: Status, code: string, message: string, hint?: string) {
   return c.json({ error: { code, message, ...(hint === undefined ? {} : { hint }) } }, status);

@@ -98,6 +98,11 @@ export const api = {
   users: () => call<{ users: (User & { createdAt?: string })[] }>('GET', '/api/users'),
   addUser: (name: string, password: string, role: Role) =>
     call<{ user: User }>('POST', '/api/users', { name, password, role }),
+  changeUser: (name: string, change: { role?: Role; password?: string }) =>
+    call<{ user: User }>('PATCH', `/api/users/${encodeURIComponent(name)}`, change),
+  removeUser: (name: string) => call<{ ok: boolean }>('DELETE', `/api/users/${encodeURIComponent(name)}`),
+  changeMyPassword: (current: string, password: string) =>
+    call<{ user: User }>('POST', '/api/me/password', { current, password }),
   dashboards: () =>
     call<{ dashboards: { name: string; title: string; charts: number }[] }>('GET', '/api/dashboards'),
   dashboard: (name: string) => call<Dashboard>('GET', `/api/dashboards/${encodeURIComponent(name)}`),

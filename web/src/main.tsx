@@ -1,6 +1,7 @@
 /** The dashboards web app: sign-in, the dashboards, SQL lab and (for admins) the users. */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { AccountPage } from './account.tsx';
 import { api, whenSignedOut, type User } from './api.ts';
 import { DashboardPage } from './dashboard.tsx';
 import { go, useRoute } from './route.ts';
@@ -79,12 +80,14 @@ function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
   const [dashboards, setDashboards] = useState<{ name: string; title: string }[]>([]);
   const route = useRoute();
-  useEffect(() => {
-    whenSignedOut(() => setUser(null));
+  const readMe = () =>
     api.me().then(
       (r) => setUser(r.user),
       () => setUser(null),
     );
+  useEffect(() => {
+    whenSignedOut(() => setUser(null));
+    void readMe();
   }, []);
   useEffect(() => {
     if (user)
@@ -118,9 +121,9 @@ function App() {
           </a>
         )}
         <span class="spacer" />
-        <span class="muted" data-user={user.name}>
+        <a href="#/account" class={`muted ${page === 'account' ? 'active' : ''}`} data-user={user.name}>
           {user.name} · {user.role}
-        </span>
+        </a>
         {user.name !== 'anonymous' && (
           <button
             class="link"
@@ -138,9 +141,11 @@ function App() {
       <main>
         {page === 'sql' ? (
           <LazySqlLab user={user} />
+        ) : page === 'account' ? (
+          <AccountPage user={user} />
         ) : page === 'admin' ? (
           user.role === 'admin' ? (
-            <UsersPage />
+            <UsersPage me={user} onMeChanged={() => void readMe()} />
           ) : (
             <Forbidden need="admin" />
           )

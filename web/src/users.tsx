@@ -1,11 +1,25 @@
-/** Admins only: the users and their roles, and adding one. */
+/** Admins only: the users and their roles; adding, changing a role, setting a password, removing. */
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Role, type User } from './api.ts';
 
-export function UsersPage() {
+const roles: Role[] = ['viewer', 'editor', 'admin'];
+
+function RoleSelect({ value, onChange, label }: { value: Role; onChange: (r: Role) => void; label: string }) {
+  return (
+    <select aria-label={label} value={value} onChange={(e) => onChange(e.currentTarget.value as Role)}>
+      {roles.map((r) => (
+        <option key={r}>{r}</option>
+      ))}
+    </select>
+  );
+}
+
+/** `me` changed by an admin's own hand: the app reads who it is again. */
+export function UsersPage({ me, onMeChanged }: { me: User; onMeChanged: () => void }) {
   const [users, setUsers] = useState<User[] | { error: string } | undefined>(undefined);
   const [form, setForm] = useState({ name: '', password: '', role: 'viewer' as Role });
-  const [message, setMessage] = useState<string | undefined>(undefined);
+  const [reset, setReset] = useState({ name: '', password: '' });
+  const [message, setMessage] = useState<{ text: string; bad?: boolean } | undefined>(undefined);
   const load = () =>
     api.users().then(
       (r) => setUsers(r.users),
@@ -19,16 +33,31 @@ export function UsersPage() {
         {users.error}
       </div>
     );
+  /** Runs one change, then says how it went and shows the users as they are now. */
+  const act = async (what: () => Promise<unknown>, done: string, self = false) => {
+    try {
+      await what();
+      setMessage({ text: done });
+      if (self) onMeChanged();
+    } catch (err) {
+      setMessage({ text: (err as Error).message, bad: true });
+    }
+    await load();
+  };
   const add = async (e: Event) => {
     e.preventDefault();
-    try {
-      await api.addUser(form.name, form.password, form.role);
-      setMessage(`added ${form.name}`);
-      setForm({ name: '', password: '', role: 'viewer' });
-      await load();
-    } catch (err) {
-      setMessage((err as Error).message);
-    }
+    await act(() => api.addUser(form.name, form.password, form.role), `added ${form.name}`);
+    setForm({ name: '', password: '', role: 'viewer' });
+  };
+  const setPassword = async (e: Event) => {
+    e.preventDefault();
+    const { name, password } = reset;
+    await act(
+      () => api.changeUser(name, { password }),
+      `set a new password for ${name}; their sessions have ended`,
+      name === me.name,
+    );
+    setReset({ name: '', password: '' });
   };
   return (
     <div class="users">
@@ -38,17 +67,42 @@ export function UsersPage() {
           <tr>
             <th>name</th>
             <th>role</th>
+            <th />
           </tr>
         </thead>
         <tbody>
           {users.map((u) => (
-            <tr key={u.name}>
+            <tr key={u.name} data-user-row={u.name}>
               <td>{u.name}</td>
-              <td>{u.role}</td>
+              <td>
+                <RoleSelect
+                  label={`role of ${u.name}`}
+                  value={u.role}
+                  onChange={(role) =>
+                    void act(
+                      () => api.changeUser(u.name, { role }),
+                      `${u.name} is now ${role}`,
+                      u.name === me.name,
+                    )
+                  }
+                />
+              </td>
+              <td>
+                <button
+                  class="link danger"
+                  onClick={() => {
+                    if (confirm(`Remove ${u.name}? Their sessions end at once.`))
+                      void act(() => api.removeUser(u.name), `removed ${u.name}`, u.name === me.name);
+                  }}
+                >
+                  Remove
+                </button>
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
+      <h3>Add a user</h3>
       <form class="row" onSubmit={(e) => void add(e)} aria-label="add user">
         <input
           placeholder="name"
@@ -60,8 +114,10 @@ export function UsersPage() {
           required
         />
         <input
-          placeholder="password (12+ characters)"
+          placeholder="password (8+ characters)"
           type="password"
+          autoComplete="new-password"
+          minLength={8}
           value={form.password}
           onInput={(e) => {
             const password = e.currentTarget.value;
@@ -69,20 +125,44 @@ export function UsersPage() {
           }}
           required
         />
-        <select
-          value={form.role}
-          onChange={(e) => {
-            const role = e.currentTarget.value as Role;
-            setForm((f) => ({ ...f, role }));
-          }}
-        >
-          <option>viewer</option>
-          <option>editor</option>
-          <option>admin</option>
-        </select>
+        <RoleSelect label="role" value={form.role} onChange={(role) => setForm((f) => ({ ...f, role }))} />
         <button type="submit">Add user</button>
       </form>
-      {message !== undefined && <p class="notice">{message}</p>}
+      <h3>Set a password</h3>
+      <form class="row" onSubmit={(e) => void setPassword(e)} aria-label="set password">
+        <select
+          aria-label="user"
+          value={reset.name}
+          onChange={(e) => {
+            const name = e.currentTarget.value;
+            setReset((r) => ({ ...r, name }));
+          }}
+          required
+        >
+          <option value="">user…</option>
+          {users.map((u) => (
+            <option key={u.name}>{u.name}</option>
+          ))}
+        </select>
+        <input
+          placeholder="new password (8+ characters)"
+          type="password"
+          autoComplete="new-password"
+          minLength={8}
+          value={reset.password}
+          onInput={(e) => {
+            const password = e.currentTarget.value;
+            setReset((r) => ({ ...r, password }));
+          }}
+          required
+        />
+        <button type="submit">Set password</button>
+      </form>
+      {message !== undefined && (
+        <p class={message.bad === true ? 'error' : 'notice'} role={message.bad === true ? 'alert' : 'status'}>
+          {message.text}
+        </p>
+      )}
     </div>
   );
 }
