@@ -78,6 +78,27 @@ describe('chart options', () => {
     ]);
   });
 
+  it('breaks a line where rows are missing for more than two steps, rather than drawing across the gap', () => {
+    const chart: ChartDef = { name: 't', title: 't', type: 'line', x: 'minute', y: 'trips' };
+    const minute = (m: number) => `2025-02-01 08:${String(m).padStart(2, '0')}:00`;
+    const option = chartOption(
+      chart,
+      data(
+        ['minute', 'trips'],
+        [0, 1, 3, 40, 41].map((m) => ({ minute: minute(m), trips: m + 1 })),
+      ),
+    );
+    const at = (m: number) => Date.UTC(2025, 1, 1, 8, m);
+    expect((option?.series as Series)[0]?.data).toEqual([
+      [at(0), 1],
+      [at(1), 2],
+      [at(3), 4],
+      [at(4), null],
+      [at(40), 41],
+      [at(41), 42],
+    ]);
+  });
+
   it('places vehicles on the borough map, one series per status', () => {
     const chart: ChartDef = { name: 'm', title: 'm', type: 'map' };
     const rows = [

@@ -21,12 +21,18 @@ const time = (v: unknown): number => {
   return Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : `${s.replace(' ', 'T')}Z`);
 };
 
+type Point = [unknown, number | null];
+
 /** Long rows (x, series, y) as one series per series value; wide rows as one series per y column. */
-function seriesOf(chart: ChartDef, data: ChartData, x: (r: Row) => unknown) {
+function seriesOf(
+  chart: ChartDef,
+  data: ChartData,
+  x: (r: Row) => unknown,
+): { name: string; data: Point[] }[] {
   const names = ys(chart, data);
   if (chart.series === undefined)
-    return names.map((y) => ({ name: y, data: data.rows.map((r) => [x(r), num(r[y])]) }));
-  const by = new Map<string, [unknown, number | null][]>();
+    return names.map((y) => ({ name: y, data: data.rows.map((r): Point => [x(r), num(r[y])]) }));
+  const by = new Map<string, Point[]>();
   const y = names[0] ?? '';
   for (const r of data.rows) {
     const key = text(r[chart.series], '(none)');
@@ -43,6 +49,29 @@ const base = (): EChartsOption => ({
   grid: { left: 56, right: 16, top: 36, bottom: 40, containLabel: true },
 });
 
+/**
+ * The points in time order, with a break (a null) wherever the time from one point to the next is more
+ * than twice the smallest step of any series: a line does not run across hours or months without rows as
+ * if they had been measured.
+ */
+function brokenAtGaps(series: { name: string; data: Point[] }[]) {
+  const sorted = series.map((s) => ({ ...s, data: [...s.data].sort((a, b) => Number(a[0]) - Number(b[0])) }));
+  let step = Infinity;
+  for (const s of sorted)
+    for (let i = 1; i < s.data.length; i++) {
+      const d = Number(s.data[i]?.[0]) - Number(s.data[i - 1]?.[0]);
+      if (d > 0 && d < step) step = d;
+    }
+  return sorted.map((s) => ({
+    ...s,
+    data: s.data.flatMap((p, i): Point[] => {
+      const prev = s.data[i - 1];
+      const gap = prev === undefined ? 0 : Number(p[0]) - Number(prev[0]);
+      return gap > 2 * step ? [[Number(prev?.[0]) + step, null], p] : [p];
+    }),
+  }));
+}
+
 function line(chart: ChartDef, data: ChartData): EChartsOption {
   const x = chart.x ?? data.columns[0]?.name ?? '';
   return {
@@ -51,9 +80,8 @@ function line(chart: ChartDef, data: ChartData): EChartsOption {
     yAxis: { type: 'value' },
     dataZoom: [{ type: 'inside' }],
     // Queries may list the newest first (so that the row limit cuts the oldest): a line runs in time order.
-    series: seriesOf(chart, data, (r) => time(r[x])).map((s) => ({
+    series: brokenAtGaps(seriesOf(chart, data, (r) => time(r[x]))).map((s) => ({
       ...s,
-      data: [...s.data].sort((a, b) => Number(a[0]) - Number(b[0])),
       type: 'line',
       showSymbol: s.data.length < 60,
     })),
