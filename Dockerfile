@@ -10,7 +10,8 @@
 # tooling). vendor/ holds the chDB platform stand-in that package.json's overrides point at.
 # chDB's engine (@chdb/lib-linux-x64-gnu, an optional dependency of 540 MB) is left out unless
 # EMBEDDED=true: the roles in a container use a ClickHouse server, and production node_modules shrink
-# from 642 MB to 95 MB. Build with --build-arg EMBEDDED=true for an image that runs `farebox up`.
+# from 610 MiB to 63 MiB (npm run bench:image). Build with --build-arg EMBEDDED=true for an image that
+# runs `farebox up`.
 FROM node:24-slim AS deps
 ARG EMBEDDED=false
 WORKDIR /app

@@ -106,7 +106,22 @@ async function waitHttp(url: string, role: Role, timeoutMs = 60_000): Promise<vo
   throw new Error(`${role.name} not ready at ${url}:\n${role.output()}`);
 }
 
-export async function createStack(name: string): Promise<Stack> {
+export interface StackOptions {
+  /** The farebox to run (its bin/farebox.js): this repository by default, or a staged image's /app. */
+  root?: string;
+  /** uid:gid to run the roles as (with setpriv), as a container's USER would. */
+  user?: string;
+}
+
+/** The command that runs `farebox …` from `root` as `user`. */
+export function fareboxCommand(options: StackOptions, args: string[]): [string, string[]] {
+  const bin = path.join(options.root ?? repo, 'bin', 'farebox.js');
+  if (options.user === undefined) return [node, [bin, ...args]];
+  const [uid = '', gid = uid] = options.user.split(':');
+  return ['setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', node, bin, ...args]];
+}
+
+export async function createStack(name: string, options: StackOptions = {}): Promise<Stack> {
   const e = endpoints();
   useS3Credentials(e);
   await resetTopics(e);
@@ -114,6 +129,10 @@ export async function createStack(name: string): Promise<Stack> {
   const database = `farebox_${name}_${id}`;
   const bucket = `farebox-${name}-${id}`;
   const home = await tempHome(`stack-${name}`);
+  if (options.user !== undefined) {
+    const [uid = '', gid = uid] = options.user.split(':');
+    fs.chownSync(home, Number(uid), Number(gid));
+  }
   const registryPort = await freePort();
   const gatewayPort = await freePort();
   const token = 'stack-secret';
@@ -146,7 +165,9 @@ export async function createStack(name: string): Promise<Stack> {
     async start(roleName, extra = {}) {
       const log = fs.createWriteStream(path.join(home, `${roleName}-${roles.length}.log`));
       let out = '';
-      const child = spawn(node, [farebox, 'serve', roleName], {
+      const [command, args] = fareboxCommand(options, ['serve', roleName]);
+      const child = spawn(command, args, {
+        cwd: options.root ?? repo,
         env: { ...process.env, ...env, ...extra },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
