@@ -17,7 +17,9 @@ ARG EMBEDDED=false
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY vendor/ ./vendor/
-RUN npm ci --omit=dev $([ "$EMBEDDED" = true ] || echo --omit=optional) --no-audit --no-fund \
+RUN set -- --omit=dev --no-audit --no-fund \
+  && { [ "$EMBEDDED" = true ] || set -- "$@" --omit=optional; } \
+  && npm ci "$@" \
   && npm cache clean --force
 
 # Stage 2: the dashboards web app (web/ → web/dist), built with the dev dependencies (Vite, Preact, ECharts,
