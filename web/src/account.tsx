@@ -1,10 +1,11 @@
 /** Any signed-in user: their own password, changed with the current one. */
 import { useState } from 'preact/hooks';
 import { api, type User } from './api.ts';
+import { Notice, type Message } from './notice.tsx';
 
 export function AccountPage({ user }: { user: User }) {
   const [form, setForm] = useState({ current: '', password: '', again: '' });
-  const [message, setMessage] = useState<{ text: string; bad?: boolean } | undefined>(undefined);
+  const [message, setMessage] = useState<Message | undefined>(undefined);
   if (user.name === 'anonymous')
     return <p class="muted">The demo viewer has no account. Sign in as a user to change a password.</p>;
   const field = (key: keyof typeof form, label: string, autoComplete: string) => (
@@ -46,11 +47,7 @@ export function AccountPage({ user }: { user: User }) {
       <button type="submit" class="primary">
         Change password
       </button>
-      {message !== undefined && (
-        <p class={message.bad === true ? 'error' : 'notice'} role={message.bad === true ? 'alert' : 'status'}>
-          {message.text}
-        </p>
-      )}
+      <Notice message={message} />
     </form>
   );
 }

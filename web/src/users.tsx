@@ -1,6 +1,7 @@
 /** Admins only: the users and their roles; adding, changing a role, setting a password, removing. */
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Role, type User } from './api.ts';
+import { Notice, type Message } from './notice.tsx';
 
 const roles: Role[] = ['viewer', 'editor', 'admin'];
 
@@ -14,12 +15,26 @@ function RoleSelect({ value, onChange, label }: { value: Role; onChange: (r: Rol
   );
 }
 
+function NewPassword(props: { placeholder: string; value: string; onInput: (password: string) => void }) {
+  return (
+    <input
+      placeholder={props.placeholder}
+      type="password"
+      autoComplete="new-password"
+      minLength={8}
+      value={props.value}
+      onInput={(e) => props.onInput(e.currentTarget.value)}
+      required
+    />
+  );
+}
+
 /** `me` changed by an admin's own hand: the app reads who it is again. */
 export function UsersPage({ me, onMeChanged }: { me: User; onMeChanged: () => void }) {
   const [users, setUsers] = useState<User[] | { error: string } | undefined>(undefined);
   const [form, setForm] = useState({ name: '', password: '', role: 'viewer' as Role });
   const [reset, setReset] = useState({ name: '', password: '' });
-  const [message, setMessage] = useState<{ text: string; bad?: boolean } | undefined>(undefined);
+  const [message, setMessage] = useState<Message | undefined>(undefined);
   const load = () =>
     api.users().then(
       (r) => setUsers(r.users),
@@ -113,17 +128,10 @@ export function UsersPage({ me, onMeChanged }: { me: User; onMeChanged: () => vo
           }}
           required
         />
-        <input
+        <NewPassword
           placeholder="password (8+ characters)"
-          type="password"
-          autoComplete="new-password"
-          minLength={8}
           value={form.password}
-          onInput={(e) => {
-            const password = e.currentTarget.value;
-            setForm((f) => ({ ...f, password }));
-          }}
-          required
+          onInput={(password) => setForm((f) => ({ ...f, password }))}
         />
         <RoleSelect label="role" value={form.role} onChange={(role) => setForm((f) => ({ ...f, role }))} />
         <button type="submit">Add user</button>
@@ -144,25 +152,14 @@ export function UsersPage({ me, onMeChanged }: { me: User; onMeChanged: () => vo
             <option key={u.name}>{u.name}</option>
           ))}
         </select>
-        <input
+        <NewPassword
           placeholder="new password (8+ characters)"
-          type="password"
-          autoComplete="new-password"
-          minLength={8}
           value={reset.password}
-          onInput={(e) => {
-            const password = e.currentTarget.value;
-            setReset((r) => ({ ...r, password }));
-          }}
-          required
+          onInput={(password) => setReset((r) => ({ ...r, password }))}
         />
         <button type="submit">Set password</button>
       </form>
-      {message !== undefined && (
-        <p class={message.bad === true ? 'error' : 'notice'} role={message.bad === true ? 'alert' : 'status'}>
-          {message.text}
-        </p>
-      )}
+      <Notice message={message} />
     </div>
   );
 }
