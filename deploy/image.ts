@@ -95,16 +95,20 @@ export function stageImage(out: string, options: StageOptions = {}): StagedImage
           return [name, options.buildArgs?.[name] ?? value];
         }),
     );
-  /** COPY from the context: a directory's contents into the destination; a file into it when it ends in /. */
-  const copyInto = (root: string, c: Copy) => {
+  /**
+   * COPY from the context: a directory's contents into the destination; a file into it when it ends in /.
+   * Returns the paths it wrote.
+   */
+  const copyInto = (root: string, c: Copy): string[] => {
     const parts = words(c).filter((w) => !w.startsWith('--'));
     const dest = parts.at(-1) ?? '.';
-    for (const source of parts.slice(0, -1)) {
+    return parts.slice(0, -1).map((source) => {
       const isDir = fs.statSync(path.join(repo, source)).isDirectory();
       const into = dest.endsWith('/') || parts.length > 2;
-      const target = isDir || !into ? dest : path.join(dest, path.basename(source));
-      copyFromContext(repo, ignored, source, path.resolve(root, target));
-    }
+      const target = path.resolve(root, isDir || !into ? dest : path.join(dest, path.basename(source)));
+      copyFromContext(repo, ignored, source, target);
+      return target;
+    });
   };
   const built = new Map<string, string>();
   /**
@@ -153,8 +157,8 @@ export function stageImage(out: string, options: StageOptions = {}): StagedImage
     const from = copy.getFromFlag()?.getValue();
     const parts = words(copy).filter((w) => !w.startsWith('--'));
     const dest = parts.at(-1) ?? '.';
-    const before = duBytes(dir);
-    if (from === undefined || from === null) copyInto(dir, copy);
+    let written: string[];
+    if (from === undefined || from === null) written = copyInto(dir, copy);
     else {
       const stageDir = build(from);
       // Paths in another stage are absolute in the image, under its WORKDIR /app.
@@ -162,8 +166,9 @@ export function stageImage(out: string, options: StageOptions = {}): StagedImage
         fs.cpSync(path.join(stageDir, path.relative('/app', source)), path.resolve(dir, dest), {
           recursive: true,
         });
+      written = [path.resolve(dir, dest)];
     }
-    sizes[parts.slice(0, -1).join(' ')] = duBytes(dir) - before;
+    sizes[parts.slice(0, -1).join(' ')] = written.reduce((n, p) => n + duBytes(p), 0);
   }
   const last = (k: string) => final.filter((i) => i.getKeyword() === k).at(-1);
   return {
