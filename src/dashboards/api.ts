@@ -99,7 +99,7 @@ export async function createDashboardsApi(
     if (wait === 0) return;
     c.header('Retry-After', String(wait));
     throw new FareboxError('rate_limited', `too many wrong passwords for '${name}'`, {
-      hint: `try again in ${wait} s, or ask an admin to set a new password`,
+      hint: `try again in ${wait} s, or ask an admin to set a new password on the Users page, which lifts this`,
     });
   };
   /** The session's token as a cookie and in the body. */
@@ -215,7 +215,10 @@ export async function createDashboardsApi(
       );
     if (password !== undefined) checkPasswordText(text(body, 'password'));
     if (role !== undefined) await users.setRole(name, role);
-    if (typeof password === 'string') await users.setPassword(name, password);
+    if (typeof password === 'string') {
+      await users.setPassword(name, password);
+      throttle.succeeded(name); // a password an admin chose: the user may sign in with it at once
+    }
     const [user] = (await users.list()).filter((u) => u.name === name);
     if (user === undefined) throw new FareboxError('not_found', `no user '${name}'`, { where: 'name' });
     return c.json({ user: { name: user.name, role: user.role } });

@@ -146,6 +146,14 @@ describe('sign-in after wrong passwords', () => {
     expect(body.error.code).toBe('rate_limited');
     expect(body.error.message).toBe("too many wrong passwords for 'vic'");
     expect(body.error.hint).toMatch(/^try again in \d+ s/);
+    // An admin's new password lifts the hold at once.
+    const reset = await api.request('/api/users/vic', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ada}` },
+      body: JSON.stringify({ password: 'viewer pass' }),
+    });
+    expect(reset.status).toBe(200);
+    expect((await signIn('vic', 'viewer pass')).status).toBe(200);
     // Another name is not held back, and a success forgets its failures.
     expect((await signIn('ada', 'wrong once')).status).toBe(401);
     expect((await signIn('ada', 'correct horse')).status).toBe(200);
